@@ -1,0 +1,390 @@
+"""Data: IDX files, MNIST and Fashion-MNIST loading, verified downloads, and mini-batches.
+
+This is the only file in the project that touches the network. Everything it downloads is checked
+against a SHA-256 digest written below *before* it is moved into place, so a file in the cache is
+either complete and verified or absent.
+
+Where the four files are looked for (``root=None``)::
+
+    $XDG_CACHE_HOME/backproplab/<name>   (or ~/.cache/backproplab/<name>)
+    /usr/share/datasets/fashion-mnist    (Fashion-MNIST only: Debian's ``dataset-fashion-mnist``)
+
+and, if none of them has all four and ``download=True``, the missing files are downloaded into the
+cache. With ``root`` given, only ``root`` is used, and downloads go there.
+
+The IDX format (the one MNIST is distributed in): a 4-byte magic ``0x00 0x00 <type> <ndim>``, then
+``ndim`` big-endian uint32 dimensions, then the values in C order. Images are ``0x00000803``
+(uint8, 3 dims: N, 28, 28); labels are ``0x00000801`` (uint8, 1 dim: N).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.request
+import zlib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "MNIST_CLASSES",
+    "ChecksumError",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "MNISTData",
+    "batches",
+    "cache_dir",
+    "download_file",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+]
+
+# -- what the datasets are ------------------------------------------------------------------------
+
+TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+MNIST_CLASSES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+# File URL = mirror + file name. Tried in order; the first that serves a verified file wins.
+MIRRORS: dict[str, tuple[str, ...]] = {
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ),
+    "fashion-mnist": (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+}
+
+# SHA-256 of each .gz file, as released upstream. A file may have more than one accepted digest:
+# Debian's dataset-fashion-mnist ships the same IDX bytes re-gzipped (its gzip header has a 2020
+# timestamp and no stored file name, so each .gz is 23-24 bytes shorter), which is a different file
+# with a different digest. Both decompress to the same data; both are accepted.
+SHA256: dict[str, dict[str, tuple[str, ...]]] = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",),
+        "train-labels-idx1-ubyte.gz": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",),
+        "t10k-images-idx3-ubyte.gz": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",),
+        "t10k-labels-idx1-ubyte.gz": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",),
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": (
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",  # upstream release
+            "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",  # Debian re-gzip
+        ),
+        "train-labels-idx1-ubyte.gz": (
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+        ),
+        "t10k-images-idx3-ubyte.gz": (
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+        ),
+        "t10k-labels-idx1-ubyte.gz": (
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+            "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+        ),
+    },
+}
+
+# Read-only places a system package may have put the files (searched after the user cache).
+SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
+    "fashion-mnist": ("/usr/share/datasets/fashion-mnist",),
+}
+_INSTALL_HINTS = {"fashion-mnist": "install Debian's package: apt-get install dataset-fashion-mnist"}
+
+TIMEOUT = 30.0  # seconds per connect/read; a stalled mirror costs this much before the next is tried
+MAX_DOWNLOAD_BYTES = 64 * 2**20  # the largest real file is 26 MB; a runaway response stops here
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The dataset files are not in any searched directory and downloading was not allowed."""
+
+
+class ChecksumError(ValueError):
+    """A downloaded file's SHA-256 is not the expected one (the file was not kept)."""
+
+
+class DownloadError(OSError):
+    """Every mirror failed to deliver a file; the message lists each mirror's failure."""
+
+
+# -- the result -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)  # eq on arrays is ambiguous; repr shows shapes instead
+class MNISTData:
+    """A loaded MNIST-style dataset: ``x`` float32 in [0, 1] of shape (N, 784), ``y`` int64 labels."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        def shape(a: np.ndarray) -> str:
+            return f"{a.dtype}{list(a.shape)}"
+
+        return (
+            f"MNISTData({self.name!r}, x_train={shape(self.x_train)}, y_train={shape(self.y_train)}, "
+            f"x_test={shape(self.x_test)}, y_test={shape(self.y_test)}, classes={len(self.classes)})"
+        )
+
+
+# -- IDX ------------------------------------------------------------------------------------------
+
+# IDX type byte -> NumPy dtype (big-endian, as the format stores them).
+_IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped if they start with the gzip magic (an IDX file starts with 0x0000)."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; a cut-off stream is EOFError
+        raise ValueError(f"{path}: corrupt gzip data ({e})") from e
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (gzipped or not) into an array of its dimensions.
+
+    MNIST files are unsigned bytes, so the result is uint8; other IDX types are returned in native
+    byte order. Raises ValueError naming the file for a bad magic number or a size that does not
+    match the header.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if len(data) < 4:
+        raise ValueError(f"{path}: not an IDX file (only {len(data)} bytes)")
+    zero, type_code, ndim = int.from_bytes(data[:2], "big"), data[2], data[3]
+    if zero != 0 or type_code not in _IDX_DTYPES or ndim == 0:
+        raise ValueError(f"{path}: bad IDX magic number 0x{data[:4].hex()} "
+                         "(expected 0x0000TTNN: type TT in 08 09 0b 0c 0d 0e, NN >= 1 dimensions)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes, need {header} for {ndim} dims)")
+    dims = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[type_code]
+    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "has trailing bytes"
+        raise ValueError(f"{path}: IDX file {what}: header says dims {dims} ({expected} bytes), "
+                         f"file has {len(data)} bytes")
+    # frombuffer shares the bytes object (read-only); one copy makes it an ordinary writable array.
+    return np.frombuffer(data, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _read_images(path: Path) -> np.ndarray:
+    """IDX images (N, 28, 28) uint8 -> (N, 784) float32 in [0, 1]."""
+    images = read_idx(path)
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{path}: expected uint8 images of shape (N, 28, 28) (magic 0x00000803), "
+                         f"got {images.dtype} {images.shape}")
+    x = images.reshape(len(images), 784).astype(np.float32)
+    return np.divide(x, 255.0, out=x)  # in place: one float32 buffer, no temporary
+
+
+def _read_labels(path: Path, num_classes: int) -> np.ndarray:
+    """IDX labels (N,) uint8 -> (N,) int64, each in [0, num_classes)."""
+    labels = read_idx(path)
+    if labels.dtype != np.uint8 or labels.ndim != 1:
+        raise ValueError(f"{path}: expected uint8 labels of shape (N,) (magic 0x00000801), "
+                         f"got {labels.dtype} {labels.shape}")
+    if labels.size and labels.max() >= num_classes:
+        bad = int(np.argmax(labels >= num_classes))
+        raise ValueError(f"{path}: label {labels[bad]} at index {bad} is out of range [0, {num_classes})")
+    return labels.astype(np.int64)
+
+
+# -- download -------------------------------------------------------------------------------------
+
+
+def download_file(url: str, dest: str | os.PathLike, sha256: str | Collection[str], *,
+                  timeout: float | None = None) -> Path:
+    """Download ``url`` to ``dest``, keeping it only if its SHA-256 is (one of) ``sha256``.
+
+    The bytes go to a temporary file in ``dest``'s directory, which is renamed onto ``dest``
+    (``os.replace``, atomic) only after the digest matches; on any failure the temporary file is
+    removed, so ``dest`` is either the verified file or untouched.
+
+    Raises ``ChecksumError`` on a digest mismatch, and ``OSError`` / ``http.client.HTTPException``
+    for network failures (HTTP error, refused connection, timeout, a body cut short).
+    """
+    dest = Path(dest)
+    accepted = {sha256.lower()} if isinstance(sha256, str) else {s.lower() for s in sha256}
+    timeout = TIMEOUT if timeout is None else timeout
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            received = 0
+            while chunk := response.read(1 << 20):
+                received += len(chunk)
+                if received > MAX_DOWNLOAD_BYTES:
+                    raise DownloadError(f"{url}: response larger than {MAX_DOWNLOAD_BYTES} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+            # urllib returns a short body without complaint when the server hangs up early.
+            if length is not None and received != int(length):
+                raise ConnectionError(f"{url}: connection closed after {received} of {length} bytes")
+            out.flush()
+            os.fsync(out.fileno())
+        actual = digest.hexdigest()
+        if actual not in accepted:
+            raise ChecksumError(f"{dest.name}: SHA-256 mismatch for download from {url}: "
+                                f"expected {' or '.join(sorted(accepted))}, got {actual}")
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _download(filename: str, directory: Path, mirrors: Collection[str], sha256: Collection[str]) -> Path:
+    """Fetch ``filename`` into ``directory`` from the first mirror that works."""
+    failures = []
+    for base in mirrors:
+        url = base + filename
+        print(f"nn.data: downloading {url}", file=sys.stderr)
+        try:
+            return download_file(url, directory / filename, sha256)
+        except ChecksumError:
+            raise  # the file exists but is not the one we know: say so rather than hunt for another copy
+        except (OSError, http.client.HTTPException) as e:  # HTTPError, URLError, timeouts are OSErrors
+            failures.append(f"  {url}: {type(e).__name__}: {e}")
+    tried = "\n".join(failures) if failures else "  (no mirrors given)"
+    raise DownloadError(f"could not download {filename}; every mirror failed:\n{tried}")
+
+
+# -- finding and loading --------------------------------------------------------------------------
+
+
+def cache_dir(name: str) -> Path:
+    """``$XDG_CACHE_HOME/backproplab/<name>``, or ``~/.cache/backproplab/<name>``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says a relative path is invalid and should be ignored.
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
+    return root / "backproplab" / name
+
+
+def _find(directory: Path, stem: str) -> Path | None:
+    """``directory/stem`` or ``directory/stem.gz``, whichever exists (uncompressed first)."""
+    for candidate in (directory / stem, directory / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load(name: str, classes: tuple[str, ...], root: str | os.PathLike | None, download: bool,
+          mirrors: Collection[str] | None) -> MNISTData:
+    if root is not None:
+        searched = [Path(root)]
+    else:
+        searched = [cache_dir(name)] + [Path(d) for d in SYSTEM_DIRS.get(name, ())]
+    paths = None
+    for directory in searched:
+        found = [_find(directory, stem) for stem in FILES]
+        if all(found):
+            paths = found
+            break
+    if paths is None:
+        target = searched[0]  # root, or the user cache
+        if not download:
+            hints = ["pass download=True"] + ([_INSTALL_HINTS[name]] if name in _INSTALL_HINTS else [])
+            hints.append(f"or put {', '.join(f'{s}[.gz]' for s in FILES)} in {target}")
+            raise DatasetNotFoundError(
+                f"{name} not found; looked in: {', '.join(str(d) for d in searched)}. "
+                f"To get it: {'; '.join(hints)}.")
+        target.mkdir(parents=True, exist_ok=True)
+        mirrors = MIRRORS[name] if mirrors is None else tuple(mirrors)
+        paths = [_find(target, stem) or _download(f"{stem}.gz", target, mirrors, SHA256[name][f"{stem}.gz"])
+                 for stem in FILES]
+    train_images, train_labels, test_images, test_labels = paths
+    data = {}
+    for split, images_path, labels_path in (("train", train_images, train_labels), ("test", test_images, test_labels)):
+        x, y = _read_images(images_path), _read_labels(labels_path, len(classes))
+        if len(x) != len(y):
+            raise ValueError(f"{images_path} has {len(x)} images but {labels_path} has {len(y)} labels")
+        data[f"x_{split}"], data[f"y_{split}"] = x, y
+    return MNISTData(name=name, classes=classes, **data)
+
+
+def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
+               mirrors: Collection[str] | None = None) -> MNISTData:
+    """The MNIST digits: 60,000 training and 10,000 test images, x float32 in [0, 1] (N, 784), y int64.
+
+    ``root``: the directory holding the four IDX files (``.gz`` or not); downloads go there too.
+    Default: the user cache. ``mirrors``: base URLs to download from (file URL = base + file name).
+    """
+    return _load("mnist", MNIST_CLASSES, root, download, mirrors)
+
+
+def load_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True,
+                       mirrors: Collection[str] | None = None) -> MNISTData:
+    """Fashion-MNIST: Zalando's 28x28 clothing images, in MNIST's format and sizes (see ``load_mnist``).
+
+    With ``root=None`` it also finds Debian's copy in /usr/share/datasets/fashion-mnist.
+    """
+    return _load("fashion-mnist", FASHION_MNIST_CLASSES, root, download, mirrors)
+
+
+# -- mini-batches ---------------------------------------------------------------------------------
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
+            rng: np.random.Generator | int | None = None, *, drop_last: bool = False,
+            ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of ``(x_batch, y_batch)`` pairs, each row of ``x``/``y`` exactly once.
+
+    Shuffled with one permutation per call (``rng``: a Generator or an int seed) and fancy-indexed
+    per batch; unshuffled batches are views (no copy). The last batch holds the remainder
+    ``len(x) % batch_size`` unless ``drop_last``. Arguments are checked when called, not on first use.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"x and y must be arrays with a batch dimension, got shapes {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)} "
+                         f"(shapes {x.shape} and {y.shape})")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    n = len(x)
+    order = np.random.default_rng(rng).permutation(n) if shuffle else None
+    stop = n - n % batch_size if drop_last else n
+    return _batches(x, y, int(batch_size), order, stop)
+
+
+def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None,
+             stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for start in range(0, stop, batch_size):
+        if order is None:
+            yield x[start:start + batch_size], y[start:start + batch_size]
+        else:
+            idx = order[start:start + batch_size]
+            yield x[idx], y[idx]

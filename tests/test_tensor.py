@@ -1,0 +1,633 @@
+"""The executable spec of autograd.Tensor.
+
+Every op's gradient is checked against central finite differences in float64, over shapes (and
+broadcasting shape pairs) drawn by hypothesis. Other expected numbers are derived by hand in comments.
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd import Tensor, no_grad, unbroadcast
+
+# -- a finite-difference oracle, independent of the engine ----------------------------------------------
+
+EPS = 1e-6
+
+
+def numeric_grads(fn, arrays, weight):
+    """d/dx of L = Σ weight ⊙ fn(x...) for each input, by central differences (f(x+ε) - f(x-ε)) / 2ε.
+
+    fn runs on constant Tensors under no_grad; only its forward values are used.
+    """
+    def loss(xs):
+        with no_grad():
+            return float(np.sum(fn(*[Tensor(x) for x in xs]).data * weight))
+
+    grads = []
+    for i, a in enumerate(arrays):
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            xs = [x.copy() for x in arrays]
+            xs[i][idx] = a[idx] + EPS
+            up = loss(xs)
+            xs[i][idx] = a[idx] - EPS
+            down = loss(xs)
+            g[idx] = (up - down) / (2 * EPS)
+        grads.append(g)
+    return grads
+
+
+def check_grads(fn, *arrays, atol=1e-6, rtol=1e-5, seed=0):
+    """Run fn on float64 leaves, backpropagate a random upstream gradient, compare with differences."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    leaves = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    out = fn(*leaves)
+    weight = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(weight)
+    expected = numeric_grads(fn, arrays, weight)
+    for i, (leaf, want) in enumerate(zip(leaves, expected)):
+        assert leaf.grad is not None, f"input {i} got no gradient"
+        assert leaf.grad.shape == leaf.shape, f"input {i}: grad shape {leaf.grad.shape} != {leaf.shape}"
+        np.testing.assert_allclose(leaf.grad, want, atol=atol, rtol=rtol, err_msg=f"input {i}")
+
+
+def floats(lo=-2.0, hi=2.0):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def away_from_zero(lo=0.2, hi=2.0):
+    """Values with |x| in [lo, hi]: keeps kinks (relu, abs) and poles (1/x) out of the ε-window."""
+    return st.one_of(floats(lo, hi), floats(-hi, -lo))
+
+
+def pair(elements_a, elements_b, **shape_kw):
+    """Two float64 arrays of mutually broadcastable shapes, e.g. (3, 1) & (4,), () & (2, 3)."""
+    shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3, **shape_kw)
+    return shapes.flatmap(
+        lambda s: st.tuples(
+            hnp.arrays(np.float64, s.input_shapes[0], elements=elements_a),
+            hnp.arrays(np.float64, s.input_shapes[1], elements=elements_b),
+        )
+    )
+
+
+def array(elements=None, min_dims=0, max_dims=3):
+    shape = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=3)
+    return hnp.arrays(np.float64, shape, elements=elements if elements is not None else floats())
+
+
+def distinct_array(min_dims=1):
+    """Arrays whose entries differ by at least 0.2 (no ties: max is differentiable there)."""
+    shape = hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=3)
+    return st.tuples(shape, st.integers(0, 2**32 - 1)).map(
+        lambda s: np.random.default_rng(s[1]).permutation(math.prod(s[0])).reshape(s[0]) * 0.3 - 1.0
+    )
+
+
+def axes_for(ndim):
+    """None, an int (possibly negative), or a tuple of distinct axes."""
+    if ndim == 0:
+        return st.none()
+    return st.one_of(st.none(), st.integers(-ndim, ndim - 1), hnp.valid_tuple_axes(ndim, min_size=1))
+
+
+FEW = settings(max_examples=25)
+
+# -- binary ops, broadcast -------------------------------------------------------------------------------
+
+BINARY = {
+    "add": (lambda a, b: a + b, floats(), floats()),
+    "sub": (lambda a, b: a - b, floats(), floats()),
+    "mul": (lambda a, b: a * b, floats(), floats()),
+    "div": (lambda a, b: a / b, floats(), away_from_zero(0.5)),
+    "pow": (lambda a, b: a**b, floats(0.3, 2.0), floats()),
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@FEW
+@given(data=st.data())
+def test_binary_op_gradients_match_finite_differences_under_broadcasting(name, data):
+    fn, ea, eb = BINARY[name]
+    a, b = data.draw(pair(ea, eb))
+    check_grads(fn, a, b)
+
+
+@pytest.mark.parametrize(
+    "fn, domain",
+    [
+        (lambda x: 2.0 + x, floats()),
+        (lambda x: 2.0 - x, floats()),
+        (lambda x: 3.0 * x, floats()),
+        (lambda x: 3.0 / x, away_from_zero(0.5)),
+        (lambda x: 2.0**x, floats()),
+        (lambda x: x**3, floats()),
+        (lambda x: x**2, floats()),
+        (lambda x: x**-1.5, floats(0.3, 2.0)),
+        (lambda x: x**0.5, floats(0.3, 2.0)),
+        (lambda x: np.full((3, 1, 1), 0.5) - x, floats()),  # ndarray on the left defers to Tensor
+    ],
+    ids=["radd", "rsub", "rmul", "rtruediv", "rpow", "pow3", "pow2", "pow-1.5", "pow0.5", "ndarray-rsub"],
+)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_scalar_and_reflected_operand_gradients(fn, domain, data):
+    check_grads(fn, data.draw(array(domain)))
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "div"])
+def test_same_tensor_on_both_sides(name):
+    fn = BINARY[name][0]
+    check_grads(lambda x: fn(x, x), np.array([[0.7, -1.3], [1.1, 2.0]]))
+
+
+# -- unary ops -------------------------------------------------------------------------------------------
+
+UNARY = {
+    "neg": (lambda x: -x, floats()),
+    "exp": (lambda x: x.exp(), floats()),
+    "log": (lambda x: x.log(), floats(0.2, 3.0)),
+    "tanh": (lambda x: x.tanh(), floats()),
+    "relu": (lambda x: x.relu(), away_from_zero(0.01)),
+    "sigmoid": (lambda x: x.sigmoid(), floats(-6, 6)),
+    "abs": (lambda x: x.abs(), away_from_zero(0.01)),
+    "sqrt": (lambda x: x.sqrt(), floats(0.2, 3.0)),
+    "clip": (lambda x: x.clip(-0.5, 1.0), st.one_of(floats(-2, -0.6), floats(-0.4, 0.9), floats(1.1, 2))),
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+@FEW
+@given(data=st.data())
+def test_unary_op_gradients_match_finite_differences(name, data):
+    fn, domain = UNARY[name]
+    check_grads(fn, data.draw(array(domain)))
+
+
+def test_relu_and_abs_have_zero_derivative_at_zero():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+    y = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    y.abs().sum().backward()
+    np.testing.assert_array_equal(y.grad, [-1.0, 0.0, 1.0])
+
+
+def test_clip_passes_gradient_inside_the_closed_interval_only():
+    x = Tensor(np.array([-2.0, -1.0, 0.0, 1.0, 3.0]), requires_grad=True)
+    out = x.clip(min=-1.0, max=1.0)
+    np.testing.assert_array_equal(out.data, [-1.0, -1.0, 0.0, 1.0, 1.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])  # bounds included, as in PyTorch
+    with pytest.raises(ValueError, match="min and max"):
+        x.clip()
+
+
+def test_tanh_derivative_is_one_minus_t_squared():
+    x = Tensor(np.array([0.0, 0.5, -2.0]), requires_grad=True)
+    x.tanh().sum().backward()
+    np.testing.assert_allclose(x.grad, 1 - np.tanh([0.0, 0.5, -2.0]) ** 2, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
+def test_sigmoid_is_stable_and_accurate_for_large_inputs():
+    x = Tensor(np.array([-1000.0, -100.0, 0.0, 100.0, 1000.0]), requires_grad=True)
+    s = x.sigmoid()
+    # σ(-100) = e^-100 / (1 + e^-100): tiny but representable; the naive 1/(1+e^100) route also works,
+    # but 1 - σ(100) would round to 0, so check relative precision there.
+    want = [0.0, math.exp(-100) / (1 + math.exp(-100)), 0.5, 1.0, 1.0]
+    np.testing.assert_allclose(s.data, want, rtol=1e-12, atol=0)
+    s.sum().backward()
+    assert np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(x.grad[2], 0.25)  # σ'(0) = σ(0)(1 - σ(0)) = 1/4
+
+
+def test_log_of_non_positive_follows_numpy():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = Tensor(np.array([0.0, -1.0, 1.0])).log().data
+    assert out[0] == -np.inf and np.isnan(out[1]) and out[2] == 0.0
+
+
+# -- powers at their edges ---------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+def test_pow_edges_give_pytorch_gradients_without_warnings():
+    # x**0 = 1 everywhere, so its derivative is 0 even at x = 0 (not 0 * 0**-1 = nan).
+    x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    # d/db a**b = a**b ln a; at a = 0 with b > 0 the limit is 0.
+    a = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(b.grad, [0.0, 8.0 * math.log(2.0)])
+    np.testing.assert_allclose(a.grad, [0.0, 3.0 * 4.0])  # b a**(b-1)
+
+
+def test_number_to_the_tensor_power():
+    # d/dx 2**x = 2**x ln 2
+    x = Tensor(np.array([0.0, 1.0, 3.0]), requires_grad=True)
+    y = 2.0**x
+    np.testing.assert_allclose(y.data, [1.0, 2.0, 8.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, np.array([1.0, 2.0, 8.0]) * math.log(2.0))
+
+
+# -- reductions --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@FEW
+@given(data=st.data())
+def test_reduction_gradients_match_finite_differences(name, data):
+    x = data.draw(distinct_array(min_dims=0) if name == "max" else array())
+    axis = data.draw(axes_for(x.ndim))
+    keepdims = data.draw(st.booleans())
+    check_grads(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x)
+
+
+@FEW
+@given(data=st.data())
+def test_reductions_match_numpy_values_and_shapes(data):
+    x = data.draw(array())
+    axis = data.draw(axes_for(x.ndim))
+    keepdims = data.draw(st.booleans())
+    for name in ("sum", "mean", "max"):
+        out = getattr(Tensor(x), name)(axis=axis, keepdims=keepdims)
+        want = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+        assert isinstance(out.data, np.ndarray)
+        assert out.shape == np.shape(want)
+        np.testing.assert_allclose(out.data, want, rtol=1e-12)
+
+
+def test_max_splits_the_gradient_evenly_among_ties():
+    x = Tensor(np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 5.0, 5.0]]), requires_grad=True)
+    x.max(axis=1).backward(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(x.grad, [[0.0, 0.5, 0.5, 0.0], [0.5, 0.5, 0.5, 0.5]])
+    y = Tensor(np.array([4.0, 1.0, 4.0]), requires_grad=True)
+    y.max().backward()
+    np.testing.assert_allclose(y.grad, [0.5, 0.0, 0.5])
+
+
+# -- shape ops and indexing --------------------------------------------------------------------------------
+
+
+@FEW
+@given(data=st.data())
+def test_reshape_and_transpose_gradients(data):
+    x = data.draw(array(min_dims=1))
+    perm = data.draw(st.permutations(range(x.ndim)))
+    check_grads(lambda t: t.transpose(*perm) * np.arange(x.size).reshape([x.shape[p] for p in perm]), x)
+    check_grads(lambda t: t.reshape(-1) * np.arange(x.size), x)
+    check_grads(lambda t: t.T.reshape((x.size, 1)), x)
+
+
+def test_transpose_and_T_follow_numpy():
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert x.T.shape == (4, 3, 2)
+    assert x.transpose(1, 0, 2).shape == (3, 2, 4)
+    assert x.transpose((2, 0, 1)).shape == (4, 2, 3)
+    np.testing.assert_array_equal(x.transpose(2, 0, 1).data, np.transpose(x.data, (2, 0, 1)))
+    with pytest.raises(ValueError, match=r"\(2, 3, 4\)"):
+        x.transpose(0, 1)
+
+
+def test_reshape_error_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+        Tensor(np.ones((2, 3))).reshape(4)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        1,
+        -1,
+        slice(None, None, 2),
+        (slice(None), 0),
+        (Ellipsis, None, slice(1, 3)),
+        np.array([0, 0, 2, 0]),  # repeats accumulate
+        (np.array([0, 1, 1]), np.array([2, 2, 2])),
+        (slice(None), [3, 1, 3]),
+        np.array([True, False, True]),
+    ],
+    ids=["int", "neg-int", "step-slice", "slice-int", "ellipsis-newaxis", "int-array", "pairs", "list", "bool"],
+)
+def test_indexing_gradients(index):
+    x = np.arange(12.0).reshape(3, 4) / 7 - 0.5
+    check_grads(lambda t: t[index], x)
+
+
+def test_repeated_integer_indices_accumulate():
+    x = Tensor(np.array([10.0, 20.0, 30.0]), requires_grad=True)
+    y = x[np.array([0, 0, 2, 0])]
+    np.testing.assert_array_equal(y.data, [10.0, 10.0, 30.0, 10.0])
+    y.backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    # element 0 was picked three times: 1 + 2 + 4; element 2 once: 3; element 1 never.
+    np.testing.assert_array_equal(x.grad, [7.0, 0.0, 3.0])
+
+
+def test_rows_picked_by_label_as_in_cross_entropy():
+    logits = Tensor(np.zeros((3, 4)), requires_grad=True)
+    labels = Tensor(np.array([2, 0, 2]))  # an integer Tensor works as an index too
+    logits[np.arange(3), labels].sum().backward()
+    want = np.zeros((3, 4))
+    want[[0, 1, 2], [2, 0, 2]] = 1.0
+    np.testing.assert_array_equal(logits.grad, want)
+
+
+# -- softmax family ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@FEW
+@given(data=st.data())
+def test_softmax_gradients_match_finite_differences(name, data):
+    x = data.draw(array(min_dims=1))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    check_grads(lambda t: getattr(t, name)(axis=axis), x)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_and_log_softmax_are_stable_at_1000(dtype):
+    x = Tensor(np.array([[1000.0, 999.0, -1000.0], [-1000.0, -1000.0, -999.0]], dtype=dtype), requires_grad=True)
+    # By hand, shifting each row by its max: row 0 → [0, -1, -2000], row 1 → [-1, -1, 0].
+    z0 = 1 + math.exp(-1)  # Σ e^shifted for row 0 (e^-2000 is 0)
+    z1 = 1 + 2 * math.exp(-1)
+    want_log = np.array([[-math.log(z0), -1 - math.log(z0), -2000 - math.log(z0)],
+                         [-1 - math.log(z1), -1 - math.log(z1), -math.log(z1)]])
+    p = x.softmax(axis=-1)
+    lp = x.log_softmax(axis=-1)
+    assert p.dtype == dtype and lp.dtype == dtype
+    assert np.all(np.isfinite(p.data)) and np.all(np.isfinite(lp.data))
+    np.testing.assert_allclose(p.data.sum(axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(lp.data, want_log, rtol=1e-6)
+    np.testing.assert_allclose(p.data, np.exp(want_log), rtol=1e-6, atol=1e-30)
+    (p[:, 0].sum() + lp[:, 1].sum()).backward()
+    assert np.all(np.isfinite(x.grad))
+
+
+# -- matmul ------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)", max_dims=2, max_side=3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_matmul_gradients_for_1d_2d_and_batched_operands(shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.standard_normal(s) for s in shapes.input_shapes)
+    np.testing.assert_allclose((Tensor(a) @ Tensor(b)).data, np.matmul(a, b), rtol=1e-12)
+    check_grads(lambda x, y: x @ y, a, b)
+
+
+@pytest.mark.parametrize(
+    "sa, sb",
+    [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((4, 1, 2, 3), (5, 3, 2)), ((2, 3), (5, 3, 4))],
+)
+def test_matmul_fixed_cases(sa, sb):
+    rng = np.random.default_rng(1)
+    check_grads(lambda x, y: x @ y, rng.standard_normal(sa), rng.standard_normal(sb))
+
+
+def test_reflected_matmul_with_an_array_on_the_left():
+    w = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    x = np.array([[1.0, -1.0]])
+    out = x @ w
+    assert isinstance(out, Tensor)
+    np.testing.assert_array_equal(out.data, [[-2.0, -2.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad, [[1.0, 1.0], [-1.0, -1.0]])  # xᵀ · ones(1, 2)
+
+
+# -- shape errors name both shapes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+                                lambda a, b: a / b, lambda a, b: a**b])
+def test_broadcast_errors_name_both_shapes(op):
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+        op(Tensor(np.ones((2, 3))), Tensor(np.ones(4)))
+
+
+@pytest.mark.parametrize(
+    "sa, sb", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3, 4), (5, 4, 2)), ((), (3,))]
+)
+def test_matmul_errors_name_both_shapes(sa, sb):
+    with pytest.raises(ValueError, match=f"{re.escape(str(sa))}.*{re.escape(str(sb))}"):
+        Tensor(np.ones(sa)) @ Tensor(np.ones(sb))
+
+
+# -- dtypes --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x * 2.0, lambda x: 2.0 - x, lambda x: x**2, lambda x: x / 3, lambda x: 2.0**x,
+     lambda x: x + 1, lambda x: 1.5 / x, lambda x: x**0.5, lambda x: x * np.float64(2.0),
+     lambda x: x ** np.float64(2.0), lambda x: x.sum(), lambda x: x.mean(axis=0), lambda x: x.max(),
+     lambda x: x.sigmoid(), lambda x: x.softmax(), lambda x: x.log_softmax(), lambda x: x.exp().log(),
+     lambda x: x.tanh(), lambda x: x.relu(), lambda x: x @ x.T, lambda x: x[[0, 0]], lambda x: x.abs().sqrt(),
+     lambda x: x.clip(0.2, 0.8)],
+)
+def test_float32_stays_float32_end_to_end(fn):
+    x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]], dtype=np.float32), requires_grad=True)
+    y = fn(x)
+    assert y.dtype == np.float32
+    y.backward(np.ones(y.shape, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+
+
+def test_python_numbers_and_lists_become_float32_and_arrays_keep_their_dtype():
+    assert Tensor(1.5).dtype == np.float32
+    assert Tensor([[1.0, 2.0]]).dtype == np.float32
+    assert Tensor(np.ones(2)).dtype == np.float64
+    with pytest.raises(ValueError, match="int64"):
+        Tensor(np.arange(3), requires_grad=True)
+
+
+# -- grad mode -----------------------------------------------------------------------------------------------
+
+
+def test_no_grad_results_are_constants_without_parents():
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    with no_grad():
+        ys = [x + 1, x * x, x @ x, x.exp(), x.sum(), x[0], x.softmax(), -x]
+    for y in ys:
+        assert not y.requires_grad
+        assert y.inputs == () and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ys[4].backward()
+    assert (x * 2).requires_grad  # recording is back on after the block
+
+
+def test_ops_on_constants_record_nothing():
+    y = Tensor(np.ones(3)) * 2.0
+    assert not y.requires_grad and y.inputs == ()
+
+
+# -- backward semantics --------------------------------------------------------------------------------------
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()  # dy/dx = 2x
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    y.backward()  # the graph is kept; the second call adds
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+
+
+def test_backward_of_a_non_scalar_needs_a_gradient():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one-element.*\(3,\)"):
+        (x * 2).backward()
+
+
+def test_backward_gradient_must_match_the_output_shape():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 3\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_a_node_used_many_times_sums_its_gradients():
+    x = Tensor(np.array([0.5, -2.0]), requires_grad=True)
+    h = x * x  # used three times below
+    y = (h * x + h + h.exp()).sum()
+    y.backward()
+    # y = x³ + x² + e^(x²): dy/dx = 3x² + 2x + 2x e^(x²)
+    xv = np.array([0.5, -2.0])
+    np.testing.assert_allclose(x.grad, 3 * xv**2 + 2 * xv + 2 * xv * np.exp(xv**2), rtol=1e-12)
+
+
+def test_a_very_deep_graph_needs_no_recursion():
+    x = Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_leaf_gradients_are_writable_and_not_shared():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).backward(np.array([1.0, 2.0, 3.0]))
+    a.grad += 1  # an optimizer may do this in place
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(a.grad, [2.0, 3.0, 4.0])
+
+    c = Tensor(np.ones((2, 3)), requires_grad=True)
+    d = Tensor(np.ones((2, 3)), requires_grad=True)
+    (c.sum() + d.sum() + c.reshape(6).sum()).backward()  # broadcast views and reshapes of one array
+    for leaf in (c, d):
+        assert leaf.grad.flags.writeable and leaf.grad.base is None
+    c.grad *= 10
+    np.testing.assert_array_equal(d.grad, np.ones((2, 3)))
+    np.testing.assert_array_equal(c.grad, np.full((2, 3), 20.0))
+
+
+def test_backward_grad_argument_is_copied():
+    x = Tensor(np.ones(2), requires_grad=True)
+    seed = np.array([1.0, 2.0])
+    (x + 0.0).backward(seed)
+    x.grad[0] = 99.0
+    np.testing.assert_array_equal(seed, [1.0, 2.0])
+
+
+def test_backward_closures_never_capture_their_output():
+    # A closure holding its own output would make a reference cycle, freed only by the cyclic GC.
+    x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]]), requires_grad=True)
+    w = Tensor(np.ones(2), requires_grad=True)
+    outs = [x + w, x - w, x * w, x / w, x**w, x**2, 2.0**x, x @ w, -x, x.exp(), x.log(), x.tanh(), x.relu(),
+            x.sigmoid(), x.abs(), x.sqrt(), x.clip(0, 1), x.sum(0), x.mean(), x.max(1), x.reshape(4), x.T,
+            x[0], x[[0, 0]], x.softmax(), x.log_softmax()]
+    for out in outs:
+        cells = out._backward.__closure__ or ()
+        assert not any(c.cell_contents is out for c in cells), out.op
+
+
+def test_detach_numpy_item():
+    x = Tensor(np.array([[3.0]]), requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.data is x.data
+    assert x.numpy() is x.data
+    assert x.item() == 3.0 and isinstance(x.item(), float)
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        Tensor(np.ones(2)).item()
+
+
+def test_comparisons_return_plain_bool_arrays_and_tensors_hash_by_identity():
+    x = Tensor(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x > 1.5, [False, True, True])
+    np.testing.assert_array_equal(x <= Tensor(np.array([1.0, 1.0, 4.0])), [True, False, True])
+    assert isinstance(x < 2, np.ndarray)
+    y = Tensor(np.array([1.0, 2.0, 3.0]))
+    assert len({x, y}) == 2 and x != y
+
+
+def test_factories():
+    z = Tensor.zeros(2, 3)
+    assert z.shape == (2, 3) and z.dtype == np.float32 and not z.data.any()
+    o = Tensor.ones((4,), requires_grad=True)
+    assert o.requires_grad and o.data.sum() == 4
+    r1 = Tensor.randn(3, 2, rng=np.random.default_rng(0))
+    r2 = Tensor.randn(3, 2, rng=np.random.default_rng(0))
+    assert r1.dtype == np.float32 and np.array_equal(r1.data, r2.data)
+
+
+def test_unbroadcast_sums_prepended_and_stretched_axes():
+    g = np.ones((2, 3, 4))
+    np.testing.assert_array_equal(unbroadcast(g, (3, 1)), np.full((3, 1), 8.0))  # 2 copies × 4 copies
+    np.testing.assert_array_equal(unbroadcast(g, ()), np.array(24.0))
+    np.testing.assert_array_equal(unbroadcast(g, (1, 3, 4)), np.full((1, 3, 4), 2.0))
+    assert unbroadcast(g, (2, 3, 4)) is g
+
+
+# -- against PyTorch, when it is installed -------------------------------------------------------------------
+
+
+def test_composite_expression_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((4, 5))
+    ws = rng.standard_normal((5, 3))
+    bs = rng.standard_normal(3)
+    labels = np.array([0, 2, 1, 2])
+
+    def expression(x, w, b, lib_labels, rows):
+        h = (x @ w + b).tanh() * 2.0 - (x[:, :3] / (1.0 + x[:, 1:4] ** 2)).sigmoid()
+        z = h.relu() + h.abs().sqrt() * 0.5 + 2.0 ** (-h)
+        lp = z.log_softmax(-1)
+        picked = lp[rows, lib_labels]
+        return -picked.mean() + z.softmax(-1).max() * 0.1 + h.exp().sum() / 100
+
+    ours = [Tensor(a.copy(), requires_grad=True) for a in (xs, ws, bs)]
+    loss = expression(*ours, labels, np.arange(4))
+    loss.backward()
+
+    theirs = [torch.tensor(a, requires_grad=True) for a in (xs, ws, bs)]
+    tloss = expression(*theirs, torch.tensor(labels), torch.arange(4))
+    tloss.backward()
+
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
+    for mine, ref in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad, ref.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_warnings_are_not_raised_in_backward_for_valid_inputs():
+    x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = (x.log() + x.sqrt() + x**x + x.sigmoid() + x.softmax() + x.log_softmax() + x / x).sum()
+        y.backward()
