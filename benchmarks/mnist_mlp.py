@@ -16,7 +16,6 @@ each baseline, and test accuracy after the last epoch.
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import os
 import statistics
@@ -32,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from autograd import Tensor, no_grad
 from nn import Linear, ReLU, Sequential
 from nn import functional as F
+from nn.data import load_fashion_mnist
 from nn.optim import Adam
 
-DATA = Path("/usr/share/datasets/fashion-mnist")
 BATCH = 128
 LR = 1e-3
 BETAS = (0.9, 0.999)
@@ -44,28 +43,17 @@ EPS = 1e-8
 # -- data ---------------------------------------------------------------------------------------
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """An IDX file (gzip): magic 0x0000 08 <ndim>, ndim big-endian uint32 sizes, then uint8 data."""
-    raw = gzip.decompress(path.read_bytes())
-    if raw[:2] != b"\0\0" or raw[2] != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
-    ndim = raw[3]
-    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header says {shape} but holds {data.size} bytes")
-    return data.reshape(shape)
-
-
 def load() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    def images(name: str) -> np.ndarray:
-        return (read_idx(DATA / name).reshape(-1, 784).astype(np.float32) / np.float32(255))
+    """Fashion-MNIST, standardised with the training set's mean and std (the same for every contender).
 
-    def labels(name: str) -> np.ndarray:
-        return read_idx(DATA / name).astype(np.int64)
-
-    return (images("train-images-idx3-ubyte.gz"), labels("train-labels-idx1-ubyte.gz"),
-            images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz"))
+    Standardising (x − μ)/σ centres the inputs the first layer sees; with the benchmark's fixed recipe
+    (3 epochs of Adam 1e-3) it is worth about one point of test accuracy over raw [0, 1] pixels.
+    """
+    data = load_fashion_mnist(download=False)
+    mean, std = data.x_train.mean(), data.x_train.std()
+    def standardise(x: np.ndarray) -> np.ndarray:
+        return ((x - mean) / std).astype(np.float32)
+    return standardise(data.x_train), data.y_train, standardise(data.x_test), data.y_test
 
 
 def init_weights(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
