@@ -23,7 +23,6 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.request
 import zlib
 from collections.abc import Collection, Iterator
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .serialization import atomic_write
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -235,32 +236,25 @@ def download_file(url: str, dest: str | os.PathLike, sha256: str | Collection[st
     dest = Path(dest)
     accepted = {sha256.lower()} if isinstance(sha256, str) else {s.lower() for s in sha256}
     timeout = TIMEOUT if timeout is None else timeout
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    # atomic_write: the bytes land in a temporary file beside dest, renamed onto it only if this block
+    # finishes; any exception (a short body, a digest mismatch) removes the temporary file instead.
+    with atomic_write(dest, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            received = 0
-            while chunk := response.read(1 << 20):
-                received += len(chunk)
-                if received > MAX_DOWNLOAD_BYTES:
-                    raise DownloadError(f"{url}: response larger than {MAX_DOWNLOAD_BYTES} bytes")
-                digest.update(chunk)
-                out.write(chunk)
-            # urllib returns a short body without complaint when the server hangs up early.
-            if length is not None and received != int(length):
-                raise ConnectionError(f"{url}: connection closed after {received} of {length} bytes")
-            out.flush()
-            os.fsync(out.fileno())
+        length = response.headers.get("Content-Length")
+        received = 0
+        while chunk := response.read(1 << 20):
+            received += len(chunk)
+            if received > MAX_DOWNLOAD_BYTES:
+                raise DownloadError(f"{url}: response larger than {MAX_DOWNLOAD_BYTES} bytes")
+            digest.update(chunk)
+            out.write(chunk)
+        # urllib returns a short body without complaint when the server hangs up early.
+        if length is not None and received != int(length):
+            raise ConnectionError(f"{url}: connection closed after {received} of {length} bytes")
         actual = digest.hexdigest()
         if actual not in accepted:
             raise ChecksumError(f"{dest.name}: SHA-256 mismatch for download from {url}: "
                                 f"expected {' or '.join(sorted(accepted))}, got {actual}")
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return dest
 
 
