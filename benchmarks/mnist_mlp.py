@@ -50,10 +50,8 @@ def load() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     (3 epochs of Adam 1e-3) it is worth about one point of test accuracy over raw [0, 1] pixels.
     """
     data = load_fashion_mnist(download=False)
-    mean, std = data.x_train.mean(), data.x_train.std()
-    def standardise(x: np.ndarray) -> np.ndarray:
-        return ((x - mean) / std).astype(np.float32)
-    return standardise(data.x_train), data.y_train, standardise(data.x_test), data.y_test
+    mean, std = np.float32(data.x_train.mean()), np.float32(data.x_train.std())
+    return (data.x_train - mean) / std, data.y_train, (data.x_test - mean) / std, data.y_test
 
 
 def init_weights(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
