@@ -1,7 +1,8 @@
 """Every notebook in notebooks/ runs top to bottom without error (its own asserts included).
 
-Each notebook is read into memory and executed there with nbclient, so the files on disk are never
-rewritten. The kernel runs in the notebooks directory and gets the repository root on PYTHONPATH, so
+Notebooks are committed *executed* (``scripts/execute_notebooks.py``), so their graphs, tables and frames
+read without a kernel. The test re-executes each one in memory with nbclient, so the files on disk are
+never rewritten here. The kernel runs in the notebooks directory and gets the repository root on PYTHONPATH, so
 ``import autograd`` works whether or not the project is pip-installed.
 """
 from __future__ import annotations
@@ -25,13 +26,19 @@ def test_the_stories_are_there():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_is_stored_clean(path: Path):
-    """Committed notebooks carry no outputs and name the standard kernel, so diffs stay readable."""
+def test_notebook_is_stored_executed(path: Path):
+    """Committed notebooks carry the outputs of one clean top-to-bottom run (scripts/execute_notebooks.py):
+    every code cell ran, in order, and none stored an error."""
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernelspec must be python3"
-    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
-    assert not dirty, f"{path.name}: code cells {dirty} have stored outputs; clear them before committing"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name}: cells were not run once, top to bottom (execution counts {counts}); "
+        "run .venv/bin/python scripts/execute_notebooks.py " + f"notebooks/{path.name}")
+    errors = [i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert not errors, f"{path.name}: cells {errors} stored an error"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
