@@ -1,18 +1,27 @@
-# The two commands the README promises. Each does its own set-up first, so both work on a fresh machine.
+# The README's commands. Each does its own set-up first (scripts/setup.sh: apt packages if missing, then a
+# project-local .venv/ with this project installed), so they work on a fresh Debian/Ubuntu machine whose
+# python3 is the system interpreter. A second run skips straight to the work.
 PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
 
-.PHONY: setup train test bench
+.PHONY: setup train test bench notebook
 
 setup:
-	bash scripts/setup.sh
+	@PYTHON=$(PYTHON) bash scripts/setup.sh
 
-# Main job: train an MLP on Fashion-MNIST, print per-epoch loss and test accuracy, write runs/fashion-mnist/.
+# Main job: train an MLP on Fashion-MNIST, print per-epoch loss and test accuracy, write a run directory.
 train: setup
-	$(PYTHON) -m nn.train --dataset fashion-mnist --out runs/fashion-mnist
+	$(PY) -m nn.train
 
 test: setup
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 
 bench: setup
-	$(PYTHON) benchmarks/scalar_engine.py
-	$(PYTHON) benchmarks/mnist_mlp.py
+	$(PY) benchmarks/scalar_engine.py
+	$(PY) benchmarks/mnist_mlp.py
+
+# Jupyter on notebooks/, with this project installed in its kernel (the `notebook` extra, installed once).
+notebook:
+	@PYTHON=$(PYTHON) bash scripts/setup.sh notebook
+	$(VENV)/bin/jupyter lab notebooks/
