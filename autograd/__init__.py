@@ -3,10 +3,30 @@
 ``Value`` is the scalar engine (one number per node: for seeing and checking gradients); ``Tensor`` is the
 NumPy engine (one array per node: for training). Both share ``no_grad``.
 """
+from .anomaly import AnomalyError, detect_anomaly
+from .audit import AuditReport, audit
 from .check import GradcheckError, GradcheckReport, gradcheck
+from .compare import CompareReport, compare
+from .explain import Explanation, explain
+from .function import Function, FunctionCtx
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, unbroadcast
 from .value import Value
 from .viz import draw_dot
 
-__all__ = ["GradcheckError", "GradcheckReport", "Tensor", "Value", "draw_dot", "enable_grad", "gradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "unbroadcast"]
+# Stepping through the backward pass loads on first use (PEP 562), so `import autograd` stays fast.
+_LAZY = {"BackwardAnimation": "animation", "save_animation": "animation", "step_through": "animation",
+         "Step": "steps", "backward_steps": "steps"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = globals()[name] = getattr(import_module(f".{module}", __name__), name)
+    return value
+
+
+__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]

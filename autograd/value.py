@@ -10,13 +10,18 @@ and the cyclic garbage collector never has to walk it.
 Node layout (``_a``, ``_b`` depend on the op)::
 
     leaf / constant      _op ""            _a None          _b None
-    unary  f(a)          _op "exp" ...     _a a             _b None (or the exponent k for "**")
-    binary a op b        _op "+" "*"       _a a             _b b
+    made under no_grad   _op ""            _a _NO_GRAD      _b None     (a constant: backward() refuses it)
+    unary  f(a)          _op "exp" ...     _a a             _b None (or the number k for "**" and "rpow")
+    binary a op b        _op "+" "-" ...   _a a             _b b
     sum    a₀+…+aₙ       _op "sum"         _a (a₀, …, aₙ)   _b None
     dot    b + Σ wᵢxᵢ     _op "dot"         _a (w₀, …, wₙ, b) _b (x₀, …, xₙ)
+    user Function        _op "function"    _a (inputs)      _b its ctx  (autograd.function; .op = class name)
 
 Gradient semantics follow PyTorch: a leaf's ``grad`` accumulates across ``backward()`` calls until it
 is zeroed; an interior node's ``grad`` is reset at the start of every pass, so it shows the latest one.
+Every op a learner writes is one node with its own derivative: ``a - b`` is a ``-`` node and ``a / b`` a
+``/`` node (micrograd composes them from ``+``, ``neg``, ``*`` and ``**-1``; a drawing would then show
+ops nobody wrote, and one node is also faster).
 """
 from __future__ import annotations
 
@@ -34,9 +39,11 @@ Number = int | float
 class Value:
     """A scalar in a computation graph: ``Value(data, label="")``.
 
-    Supports ``+ - * /`` with Values or numbers on either side, unary ``-``, ``x ** k`` for a number
-    ``k``, ``exp``, ``log``, ``tanh``, ``relu``, ``sigmoid``, and the fused n-ary ops ``Value.sum`` and
-    ``Value.dot``. Call ``backward()`` on a result to fill ``grad`` on everything it depends on.
+    Supports ``+ - * /`` with Values or numbers on either side (also as methods ``add sub mul div``),
+    unary ``-`` (``neg``), ``x ** k`` and ``k ** x`` for a number ``k`` (``pow``), ``exp``, ``log``, ``tanh``,
+    ``relu``, ``sigmoid``, and the fused n-ary ops ``Value.sum`` and ``Value.dot``. ``float(v)``, ``int(v)``
+    and ``bool(v)`` read the number. Call ``backward()`` on a result to fill ``grad`` on everything it
+    depends on.
     """
 
     __slots__ = ("_a", "_b", "_op", "data", "grad", "label")
@@ -53,9 +60,13 @@ class Value:
 
     @property
     def op(self) -> str:
-        """The op that made this value: '+', '*', 'exp', '**2', 'dot', ... ('' for a leaf or constant)."""
+        """The op that made this value: '+', '*', 'exp', '**2', '2**', 'dot', ... ('' for a leaf or constant)."""
         if self._op == "**":
             return f"**{self._b}"
+        if self._op == "rpow":
+            return f"{self._b}**"
+        if self._op == "function":  # a user Function (autograd.function): its class name
+            return self._b.name
         return self._op
 
     @property
@@ -79,6 +90,19 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
+    def __float__(self) -> float:
+        return self.data
+
+    def __int__(self) -> int:
+        return int(self.data)  # truncates toward zero, like int(2.7) == 2
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def item(self) -> float:
+        """The number, as PyTorch's ``item()`` (the same as ``.data`` and ``float(v)``)."""
+        return self.data
+
     # -- binary ops --------------------------------------------------------------------------------
 
     def __add__(self, other: Value | Number) -> Value:
@@ -95,6 +119,34 @@ class Value:
         out._a.grad += g
         out._b.grad += g
 
+    @staticmethod
+    def _add_local(out: Value) -> tuple[float, ...]:
+        return (1.0, 1.0)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        """a - b.   ∂/∂a = 1,  ∂/∂b = -1."""
+        if type(other) is not Value:
+            other = _lift(other)
+            if other is None:
+                return NotImplemented
+        return _make(self.data - other.data, "-", self, other)
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        other = _lift(other)
+        if other is None:
+            return NotImplemented
+        return _make(other.data - self.data, "-", other, self)
+
+    @staticmethod
+    def _sub_backward(out: Value) -> None:
+        g = out.grad
+        out._a.grad += g
+        out._b.grad -= g
+
+    @staticmethod
+    def _sub_local(out: Value) -> tuple[float, ...]:
+        return (1.0, -1.0)
+
     def __mul__(self, other: Value | Number) -> Value:
         """a * b.   ∂/∂a = b,  ∂/∂b = a."""
         if type(other) is not Value:
@@ -109,6 +161,44 @@ class Value:
         # Read both .data before touching .grad: a and b may be the same node (x * x).
         a.grad += g * b.data
         b.grad += g * a.data
+
+    @staticmethod
+    def _mul_local(out: Value) -> tuple[float, ...]:
+        return (out._b.data, out._a.data)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """a / b.   ∂/∂a = 1/b,  ∂/∂b = -a/b² = -(a/b)/b. Raises ZeroDivisionError for b == 0, as floats do."""
+        if type(other) is not Value:
+            other = _lift(other)
+            if other is None:
+                return NotImplemented
+        try:
+            q = self.data / other.data
+        except ZeroDivisionError:
+            raise _division_by_zero(self, other) from None
+        return _make(q, "/", self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        other = _lift(other)
+        if other is None:
+            return NotImplemented
+        try:
+            q = other.data / self.data
+        except ZeroDivisionError:
+            raise _division_by_zero(other, self) from None
+        return _make(q, "/", other, self)
+
+    @staticmethod
+    def _div_backward(out: Value) -> None:
+        g, a, b = out.grad, out._a, out._b
+        q = g / b.data  # read data before touching grads: a and b may be the same node (x / x)
+        a.grad += q
+        b.grad -= q * out.data
+
+    @staticmethod
+    def _div_local(out: Value) -> tuple[float, ...]:
+        b = out._b.data
+        return (1.0 / b, -out.data / b)
 
     def __pow__(self, k: Number) -> Value:
         """x ** k for a number k.   ∂/∂x = k·x^(k-1).
@@ -137,6 +227,40 @@ class Value:
         a, k = out._a, out._b
         a.grad += out.grad * _pow_slope(a.data, k)
 
+    @staticmethod
+    def _pow_local(out: Value) -> tuple[float, ...]:
+        return (_pow_slope(out._a.data, out._b),)
+
+    def __rpow__(self, k: Number) -> Value:
+        """k ** x for a number k (``2 ** x``).   ∂/∂x = kˣ · ln k.
+
+        Raises ValueError for a negative k with a non-integer x, and for 0 ** (negative x). The slope is
+        0 at k = 0 (where kˣ is 0 or 1 for x >= 0), and nan for k < 0 (ln k is not real), as in PyTorch.
+        """
+        if not _is_real(k):
+            return NotImplemented
+        x = self.data
+        if k < 0 and not x.is_integer():
+            raise ValueError(f"'**': {k!r} ** {x!r} is not a real number (negative base, non-integer exponent)")
+        try:
+            y = k**x
+        except ZeroDivisionError:
+            raise ValueError(f"'**': {k!r} ** {x!r} is undefined (zero to a negative power)") from None
+        except OverflowError:
+            y = -math.inf if (k < 0 and int(x) % 2 == 1) else math.inf
+        return _make(float(y), "rpow", self, k)
+
+    @staticmethod
+    def _rpow_backward(out: Value) -> None:
+        k = out._b
+        slope = out.data * math.log(k) if k > 0 else (0.0 if k == 0 else math.nan)
+        out._a.grad += out.grad * slope
+
+    @staticmethod
+    def _rpow_local(out: Value) -> tuple[float, ...]:
+        k = out._b
+        return (out.data * math.log(k) if k > 0 else (0.0 if k == 0 else math.nan),)
+
     # -- unary ops ---------------------------------------------------------------------------------
 
     def __neg__(self) -> Value:
@@ -146,6 +270,10 @@ class Value:
     @staticmethod
     def _neg_backward(out: Value) -> None:
         out._a.grad -= out.grad
+
+    @staticmethod
+    def _neg_local(out: Value) -> tuple[float, ...]:
+        return (-1.0,)
 
     def exp(self) -> Value:
         """e^x.   ∂/∂x = e^x (the output itself). Overflows to inf rather than raising."""
@@ -159,6 +287,10 @@ class Value:
     def _exp_backward(out: Value) -> None:
         out._a.grad += out.grad * out.data
 
+    @staticmethod
+    def _exp_local(out: Value) -> tuple[float, ...]:
+        return (out.data,)
+
     def log(self) -> Value:
         """ln x for x > 0.   ∂/∂x = 1/x. Raises ValueError for x <= 0."""
         x = self.data
@@ -171,6 +303,10 @@ class Value:
         a = out._a
         a.grad += out.grad / a.data
 
+    @staticmethod
+    def _log_local(out: Value) -> tuple[float, ...]:
+        return (1.0 / out._a.data,)
+
     def tanh(self) -> Value:
         """tanh x.   ∂/∂x = 1 - tanh²x. math.tanh saturates to ±1.0 without overflow."""
         return _make(math.tanh(self.data), "tanh", self)
@@ -179,6 +315,11 @@ class Value:
     def _tanh_backward(out: Value) -> None:
         t = out.data
         out._a.grad += out.grad * (1.0 - t * t)
+
+    @staticmethod
+    def _tanh_local(out: Value) -> tuple[float, ...]:
+        t = out.data
+        return (1.0 - t * t,)
 
     def relu(self) -> Value:
         """max(0, x).   ∂/∂x = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)."""
@@ -189,6 +330,10 @@ class Value:
     def _relu_backward(out: Value) -> None:
         if out.data > 0.0:
             out._a.grad += out.grad
+
+    @staticmethod
+    def _relu_local(out: Value) -> tuple[float, ...]:
+        return (1.0 if out.data > 0.0 else 0.0,)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x).   ∂/∂x = σ(x)(1 - σ(x)).
@@ -208,6 +353,11 @@ class Value:
         s = out.data
         out._a.grad += out.grad * s * (1.0 - s)
 
+    @staticmethod
+    def _sigmoid_local(out: Value) -> tuple[float, ...]:
+        s = out.data
+        return (s * (1.0 - s),)
+
     # -- fused n-ary ops: one node instead of a chain ------------------------------------------------
 
     @staticmethod
@@ -226,6 +376,10 @@ class Value:
         g = out.grad
         for v in out._a:
             v.grad += g
+
+    @staticmethod
+    def _sum_local(out: Value) -> tuple[float, ...]:
+        return (1.0,) * len(out._a)
 
     @staticmethod
     def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number], bias: Value | Number = 0.0) -> Value:
@@ -249,33 +403,44 @@ class Value:
             x.grad += g * w.data
         wb[-1].grad += g
 
+    @staticmethod
+    def _dot_local(out: Value) -> tuple[float, ...]:
+        wb, xs = out._a, out._b  # .inputs order: each w gets its x, each x its w, the bias 1
+        return (*(x.data for x in xs), *(w.data for w in wb[:-1]), 1.0)
+
     # -- derived ops: compositions of the primitives above -----------------------------------------
 
     def __radd__(self, other: Number) -> Value:  # other + self
         return self + other
 
-    def __sub__(self, other: Value | Number) -> Value:  # a - b = a + (-b)
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return self + (-other)
-
-    def __rsub__(self, other: Number) -> Value:  # other - self = other + (-self)
-        return (-self) + other
-
     def __rmul__(self, other: Number) -> Value:  # other * self
         return self * other
 
-    def __truediv__(self, other: Value | Number) -> Value:  # a / b = a * b**-1
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return self * other**-1
+    # -- method forms, with PyTorch's names (v.add(w) is v + w: the same node) -----------------------
 
-    def __rtruediv__(self, other: Number) -> Value:  # other / self = other * self**-1
-        return self**-1 * other
+    def add(self, other: Value | Number) -> Value:
+        """self + other."""
+        return self + other
+
+    def sub(self, other: Value | Number) -> Value:
+        """self - other."""
+        return self - other
+
+    def mul(self, other: Value | Number) -> Value:
+        """self * other."""
+        return self * other
+
+    def div(self, other: Value | Number) -> Value:
+        """self / other."""
+        return self / other
+
+    def pow(self, k: Number) -> Value:
+        """self ** k for a number k."""
+        return self**k
+
+    def neg(self) -> Value:
+        """-self."""
+        return -self
 
     # -- reverse mode ------------------------------------------------------------------------------
 
@@ -285,6 +450,11 @@ class Value:
         Iterative (no recursion, any depth). Interior grads are reset first, so calling backward()
         twice on one graph does not double them; leaf grads accumulate until zeroed, as in PyTorch.
         """
+        if self._a is _NO_GRAD:
+            raise RuntimeError(
+                "backward() on a Value computed under no_grad(): it records no graph, so there is nothing to "
+                "differentiate (PyTorch: element 0 of tensors does not require grad). Compute it outside no_grad()"
+            )
         order = _interior_order(self)  # also zeroes each interior grad
         if self._op:
             self.grad = 1.0
@@ -298,6 +468,7 @@ class Value:
 # -- node construction ------------------------------------------------------------------------------
 
 _new = object.__new__
+_NO_GRAD = ("made under no_grad",)  # marks a constant made by an op under no_grad (see the node layout)
 
 
 def _make(data: float, op: str, a: object, b: object = None) -> Value:
@@ -312,9 +483,13 @@ def _make(data: float, op: str, a: object, b: object = None) -> Value:
         out._b = b
     else:
         out._op = ""
-        out._a = None
+        out._a = _NO_GRAD
         out._b = None
     return out
+
+
+def _division_by_zero(a: Value, b: Value) -> ZeroDivisionError:
+    return ZeroDivisionError(f"'/': division by zero ({a.data!r} / {b.data!r})")
 
 
 def _is_real(x: object) -> bool:
@@ -378,8 +553,8 @@ def _pow_slope(x: float, k: Number) -> float:
 def _inputs_of(node: Value) -> tuple[Value, ...]:
     """Every input of an interior node (order unimportant: used for graph walking)."""
     a, b = node._a, node._b
-    if type(a) is tuple:
-        return a if b is None else a + b
+    if type(a) is tuple:  # dot: (ws + bias) + xs; sum and a user Function (whose _b is its ctx): a alone
+        return a + b if type(b) is tuple else a
     if type(b) is Value:
         return (a, b)
     return (a,)
@@ -388,37 +563,96 @@ def _inputs_of(node: Value) -> tuple[Value, ...]:
 def _interior_order(root: Value) -> list[Value]:
     """The interior nodes reachable from ``root``, each after all of its inputs; zeroes their grads.
 
-    Depth-first with an explicit stack of (node, expanded) pairs: a node is appended once all its
-    inputs are. Leaves are skipped -- they need no visiting, and most edges (weights) end at leaves.
-    A node is marked seen when expanded, not when pushed, so a node pushed early but used again by a
-    later consumer is pushed again and finished before that consumer.
+    Depth-first with an explicit stack (no recursion, any depth). Expanding a node pushes the node, a
+    marker, then its interior inputs; when the marker comes back off the stack, everything pushed above
+    it -- the node's inputs and theirs -- is finished, so the node is appended. Leaves are skipped: they
+    need no visiting, and most edges (weights) end at leaves. A node is marked seen when expanded, not
+    when pushed, so a node pushed early but used again by a later consumer is pushed again and finished
+    before that consumer.
+
+    Inputs are filtered in C (``filter`` over a tuple), not one by one in Python: this walk, not the
+    backward rules, used to be most of ``backward()``. And a layer hands the same inputs tuple to every
+    neuron's ``dot``: once one of those nodes is finished, all of the tuple's items are, so the others skip
+    it (16 scans of 16 inputs become one in a 16-wide layer).
     """
     if not root._op:
         return []
     order: list[Value] = []
     seen: set[Value] = set()  # Value hashes by identity (it defines no __eq__)
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    pop, push = stack.pop, stack.append
+    done: set[int] = set()  # ids of dot input tuples whose items are all finished
+    stack: list[object] = [root]
+    pop, push, extend, append = stack.pop, stack.append, stack.extend, order.append
+    is_interior = _is_interior
     while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is _FINISH:
+            append(pop())
+            continue
+        if node is _FINISH_DOT:
+            node = pop()
+            append(node)
+            done.add(id(node._b))
             continue
         if node in seen:
             continue
         seen.add(node)
         node.grad = 0.0
-        push((node, True))
-        for child in filter(_is_interior, _inputs_of(node)):
-            if child not in seen:
-                push((child, False))
+        push(node)
+        a, b = node._a, node._b
+        if type(a) is tuple:  # sum, dot, a user Function
+            if type(b) is tuple:  # dot: (ws + bias) and xs
+                push(_FINISH_DOT)
+                extend(filter(is_interior, a))
+                if id(b) not in done:
+                    extend(filter(is_interior, b))
+            else:
+                push(_FINISH)
+                extend(filter(is_interior, a))
+        else:
+            push(_FINISH)
+            if a._op:
+                push(a)
+            if type(b) is Value and b._op:
+                push(b)
     return order
+
+
+_FINISH = object()  # stack markers for _interior_order: "the node below is finished"
+_FINISH_DOT = object()  # the same, for a dot node (its xs tuple is then finished too)
+
+
+# ∂out/∂input for each of out.inputs, in that order: what a reader sees on each edge (draw_dot(show_local=True),
+# explain, backward_steps). Never used by backward(); tests/test_explain.py checks that Σ grad × local over the edges
+# equals what the _BACKWARD entry beside it accumulates, and that each local matches finite differences.
+_LOCAL: dict[str, Callable[[Value], tuple[float, ...]]] = {
+    "+": Value._add_local,
+    "-": Value._sub_local,
+    "*": Value._mul_local,
+    "/": Value._div_local,
+    "**": Value._pow_local,
+    "rpow": Value._rpow_local,
+    "neg": Value._neg_local,
+    "exp": Value._exp_local,
+    "log": Value._log_local,
+    "tanh": Value._tanh_local,
+    "relu": Value._relu_local,
+    "sigmoid": Value._sigmoid_local,
+    "sum": Value._sum_local,
+    "dot": Value._dot_local,
+}
+
+def _function_backward(out: Value) -> None:
+    """A user Function (autograd.function): its ctx, kept in ``_b``, runs the hand-written backward."""
+    out._b._value_backward(out)
 
 
 _BACKWARD: dict[str, Callable[[Value], None]] = {
     "+": Value._add_backward,
+    "-": Value._sub_backward,
     "*": Value._mul_backward,
+    "/": Value._div_backward,
     "**": Value._pow_backward,
+    "rpow": Value._rpow_backward,
     "neg": Value._neg_backward,
     "exp": Value._exp_backward,
     "log": Value._log_backward,
@@ -427,4 +661,5 @@ _BACKWARD: dict[str, Callable[[Value], None]] = {
     "sigmoid": Value._sigmoid_backward,
     "sum": Value._sum_backward,
     "dot": Value._dot_backward,
+    "function": _function_backward,
 }

@@ -1,182 +1,80 @@
 """draw_dot: a picture of the graph behind a ``Value`` or a ``Tensor``, as a ``graphviz.Digraph``.
 
-Each value is a record node ``label | data | grad``; each op is a small oval between its inputs and its
-output, so ``o = tanh(n)`` reads left to right as ``n -> (tanh) -> o``. Unlike micrograd's picture:
+Each value is a small table (name, data, grad); each op a small oval between its inputs and its output, so
+``o = tanh(n)`` reads ``n -> (tanh) -> o``. What it adds to micrograd's picture:
 
-* the graph is walked with an explicit queue, so a 10,000-op chain draws without ``RecursionError``;
-* gradients are not shown before ``backward()`` has been run (they would all read 0 and mislead):
-  see ``show_grad`` below;
-* tensors show shape and dtype (and their numbers when tiny), gradients their shape and norm ‖g‖.
+* **It always fits.** Past ``max_nodes`` values (default 200) the graph is summarised (``autograd.summary``):
+  the neurons of one layer become one box, every other repeated op one box ``relu ×100``, and whatever is
+  still over budget is cut with a note naming ``max_nodes``. A layout too wide for a notebook column
+  (about 1,000 px) goes top to bottom, and anything still wider is scaled to fit.
+* **Names.** ``nn`` modules name their parameters (``w.0``, ``0.weight``); a module's values are drawn in
+  a box titled by it (``0: Linear(784→128)``), its parameters under their short names (``w0``, ``bias``).
+* **Gradients, honestly.** The grad cell is coloured by sign and size (``autograd.palette``), reads ``?``
+  until ``backward()`` has run and ``0`` only when the gradient is zero. The border says the role.
+* **Local derivatives** on the edges with ``show_local=True``: ∂out/∂in as a number (Value) or as the rule
+  and shape (Tensor), and ``step=k`` draws the state after k steps of the backward pass.
 
-Only ``.data``, ``.grad``, ``.op``, ``.inputs`` and ``.label`` are read, so anything with those
-attributes can be drawn. Nodes are identified by ``id()``, never by ``==`` (which ops overload).
+Only ``.data``, ``.grad``, ``.op``, ``.inputs`` and ``.label`` are read. The drawing itself is built by
+``autograd.drawing``; it and Graphviz are imported when a graph is drawn, not when ``autograd`` is.
 """
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
-import graphviz
-import numpy as np
+__all__ = ["DEFAULT_MAX_NODES", "draw_dot"]
 
-__all__ = ["draw_dot"]
-
+DEFAULT_MAX_NODES = 200
 _RANKDIRS = ("LR", "RL", "TB", "BT")
-_TINY = 6  # tensors with at most this many elements show their numbers
-_ROOT_STYLE = {"penwidth": "2.5", "color": "#1f4e99", "style": "filled", "fillcolor": "#dce8fa"}
 
 
 def draw_dot(
     root: Any,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     show_grad: bool | None = None,
     label: str | None = None,
-    max_nodes: int | None = None,
-) -> graphviz.Digraph:
-    """The computation graph that produced ``root``, as a ``graphviz.Digraph`` (not yet rendered).
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    show_local: bool = False,
+    step: int | None = None,
+    collapse: bool | None = None,
+    legend: bool = True,
+    audit: Any = None,
+) -> Any:
+    """The computation graph that produced ``root``, as a ``graphviz.Digraph`` (rendered when displayed).
 
     Args:
         root: a ``Value`` or ``Tensor``; drawn with a thick blue border.
         format: output format used when the digraph is rendered (``"svg"``, ``"png"``, ...).
-        rankdir: layout direction, one of ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"``, ``"BT"``.
+        rankdir: ``"LR"`` (inputs on the left), ``"TB"``, ``"RL"``, ``"BT"``; ``None`` picks LR when that
+            fits a notebook column and TB otherwise.
         show_grad: ``True`` always shows ``.grad``; ``False`` never does (the cell reads ``grad ?``).
-            ``None`` (auto) shows gradients only if some node in the graph has one — a nonzero
-            ``Value.grad`` or a ``Tensor.grad`` that is not ``None`` — i.e. once ``backward()`` has run.
-            A tensor that is not a leaf keeps no gradient (as in PyTorch); its cell then reads ``grad —``.
-            Gradients zeroed by ``zero_grad()`` count as not computed, so they are hidden again. The rule
-            cannot tell *which* root backward ran from: pass ``True``/``False`` when graphs share leaves.
-        label: a caption printed above the graph.
-        max_nodes: draw at most this many values, those nearest the root (breadth-first). Inputs cut
-            off are replaced by one note saying how many values are not shown.
+            ``None`` (auto) shows gradients only if some node has one (a nonzero ``Value.grad`` or a
+            ``Tensor.grad`` that is not ``None``), i.e. once ``backward()`` has run. A tensor that is not a
+            leaf keeps no gradient (as in PyTorch): ``grad —``. Zeroed gradients count as not computed.
+        label: a caption above the graph.
+        max_nodes: the budget of drawn boxes. A bigger graph is summarised, then cut to the boxes nearest
+            the root with a note. ``None`` draws every value.
+        show_local: label each edge ``a -> (op)`` with its local derivative ∂out/∂a: a number for Values,
+            the rule and shape for Tensors (``g·W (64, 784)``).
+        step: draw the state after this many steps of the backward pass (``backward_steps``), from 0 (only
+            the root's seed) to the number of edges: gradients not reached yet read ``?``, and the newest
+            contribution is highlighted on its edge. Computed afresh; no ``.grad`` is changed.
+        collapse: ``True`` always summarises repeated structure, ``False`` never does (only cuts), ``None``
+            summarises when the graph has more than ``max_nodes`` values.
+        legend: draw the colour and border key.
+        audit: an ``AuditReport`` (``autograd.audit``): ops whose own derivative is wrong are drawn red
+            (oval and edges), values a wrong gradient reaches orange.
 
     Each input edge is drawn once per use, so ``x * x`` shows two arrows from ``x`` into ``*``.
     """
     if not all(hasattr(root, a) for a in ("data", "grad", "op", "inputs")):
         raise TypeError(f"draw_dot needs a Value or Tensor (with .data, .grad, .op, .inputs), got {type(root).__name__}")
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"draw_dot: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
+    if rankdir is not None and rankdir not in _RANKDIRS:
+        raise ValueError(f"draw_dot: rankdir must be one of {_RANKDIRS} or None, got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1):
         raise ValueError(f"draw_dot: max_nodes must be a positive int or None, got {max_nodes!r}")
+    from . import drawing, summary  # the machinery loads on the first drawing: `import autograd` stays fast
 
-    nodes = _breadth_first(root)
-    if show_grad is None:
-        show_grad = any(_has_grad(n) for n in nodes)
-    drawn = nodes if max_nodes is None else nodes[:max_nodes]
-    drawn_ids = {id(n) for n in drawn}
-
-    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
-    if label:
-        graph_attr.update(label=label, labelloc="t", fontsize="16")
-    dot = graphviz.Digraph(format=format, graph_attr=graph_attr, node_attr={"fontname": "Helvetica"})
-
-    cut_note = None
-    if len(drawn) < len(nodes):
-        cut_note = "cut"
-        dot.node(cut_note, f"… {len(nodes) - len(drawn)} more values not shown (max_nodes={max_nodes})",
-                 shape="note", style="dashed")
-
-    for node in drawn:
-        name = str(id(node))
-        style = _ROOT_STYLE if node is root else {}
-        dot.node(name, _record(node, show_grad), shape="record", **style)
-        op, inputs = node.op, node.inputs
-        if not inputs:
-            continue
-        op_name = name + "op"
-        dot.node(op_name, _escape(op or "?"), shape="ellipse", fontsize="11", height="0.3", margin="0.02")
-        dot.edge(op_name, name)
-        missing = False
-        for child in inputs:
-            if id(child) in drawn_ids:
-                dot.edge(str(id(child)), op_name)
-            else:
-                missing = True
-        if missing and cut_note is not None:
-            dot.edge(cut_note, op_name, style="dashed")
-    return dot
-
-
-def _breadth_first(root: Any) -> list[Any]:
-    """Every node reachable from ``root`` once, nearest first (iterative: deep graphs are fine)."""
-    seen = {id(root)}
-    order = [root]
-    queue = deque([root])
-    while queue:
-        for child in queue.popleft().inputs:
-            if id(child) not in seen:
-                seen.add(id(child))
-                order.append(child)
-                queue.append(child)
-    return order
-
-
-def _has_grad(node: Any) -> bool:
-    g = node.grad
-    if g is None:
-        return False
-    if isinstance(g, np.ndarray):
-        return True  # a tensor's grad exists only after backward() (zeros are real gradients then)
-    return g != 0
-
-
-def _record(node: Any, show_grad: bool) -> str:
-    """``label | data … | grad …`` for a record node (escaped for graphviz)."""
-    cells = []
-    label = getattr(node, "label", "")
-    if label:
-        cells.append(_escape(str(label)))
-    if isinstance(node.data, np.ndarray):
-        cells.append(_escape(_describe_tensor(node.data)))
-        if getattr(node, "requires_grad", True):  # constants have no gradient to show
-            cells.append(_escape(_tensor_grad(node, show_grad)))
-    else:
-        cells.append(_escape(f"data {_num(node.data)}"))
-        cells.append(_escape(f"grad {_num(node.grad)}" if show_grad and node.grad is not None else "grad ?"))
-    return "{ " + " | ".join(cells) + " }"
-
-
-def _describe_tensor(a: np.ndarray) -> str:
-    text = f"{_shape(a.shape)} {a.dtype}"
-    if a.size <= _TINY:
-        text += " " + _numbers(a)
-    return text
-
-
-def _tensor_grad(node: Any, show_grad: bool) -> str:
-    g = node.grad
-    if not show_grad:
-        return "grad ?"
-    if g is None:
-        return "grad —"
-    g = np.asarray(g)
-    norm = float(np.linalg.norm(g.astype(np.float64, copy=False).ravel()))
-    text = f"grad {_shape(g.shape)} ‖g‖={_num(norm)}"
-    if g.size <= _TINY:
-        text += " " + _numbers(g)
-    return text
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return str(tuple(int(n) for n in shape))  # Python's spelling: (), (2,), (2, 3)
-
-
-def _numbers(a: np.ndarray) -> str:
-    if a.ndim == 0:
-        return _num(a.item())
-    return "[" + ", ".join(_num(x) for x in a.ravel().tolist()) + "]"
-
-
-def _num(x: Any) -> str:
-    """Compact: four significant digits (%.4g)."""
-    try:
-        return format(x, ".4g")
-    except (TypeError, ValueError):
-        return str(x)
-
-
-def _escape(text: str) -> str:
-    """Record labels treat ``{ } | < >`` and quotes as structure; backslash-escape them."""
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
+    graph = summary.walk(root)
+    return drawing.Drawing(graph, show_grad, show_local, step, max_nodes, collapse, audit=audit).digraph(
+        format, rankdir, label, legend)

@@ -1,4 +1,4 @@
-"""Data: IDX files, MNIST and Fashion-MNIST loading, verified downloads, and mini-batches.
+"""Data: IDX files, MNIST and Fashion-MNIST loading, verified downloads, mini-batches, and two moons.
 
 This is the only file in the project that touches the network. Everything it downloads is checked
 against a SHA-256 digest written below *before* it is moved into place, so a file in the cache is
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
 import sys
-import urllib.request
 import zlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -45,6 +43,7 @@ __all__ = [
     "download_file",
     "load_fashion_mnist",
     "load_mnist",
+    "make_moons",
     "read_idx",
 ]
 
@@ -233,6 +232,8 @@ def download_file(url: str, dest: str | os.PathLike, sha256: str | Collection[st
     Raises ``ChecksumError`` on a digest mismatch, and ``OSError`` / ``http.client.HTTPException``
     for network failures (HTTP error, refused connection, timeout, a body cut short).
     """
+    import urllib.request  # here, not at the top: it pulls in http, email and ssl (~25 ms on `import nn`)
+
     dest = Path(dest)
     accepted = {sha256.lower()} if isinstance(sha256, str) else {s.lower() for s in sha256}
     timeout = TIMEOUT if timeout is None else timeout
@@ -260,6 +261,8 @@ def download_file(url: str, dest: str | os.PathLike, sha256: str | Collection[st
 
 def _download(filename: str, directory: Path, mirrors: Collection[str], sha256: Collection[str]) -> Path:
     """Fetch ``filename`` into ``directory`` from the first mirror that works."""
+    import http.client  # only for the except clause below; see download_file
+
     failures = []
     for base in mirrors:
         url = base + filename
@@ -382,3 +385,37 @@ def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | 
         else:
             idx = order[start:start + batch_size]
             yield x[idx], y[idx]
+
+
+# -- two moons --------------------------------------------------------------------------------------
+
+
+def make_moons(
+    n_samples: int = 100, noise: float = 0.1, rng: np.random.Generator | int | None = None
+) -> tuple[list[list[float]], list[int]]:
+    """Two interleaving half circles, shuffled, with Gaussian noise of std ``noise`` on each coordinate.
+
+    The upper moon is (cos t, sin t), labelled -1; the lower is (1 - cos t, 0.5 - sin t), labelled +1;
+    t runs evenly over [0, π]. Returns ``(X, y)``: ``n_samples`` points as [x1, x2] lists and labels
+    (plain Python lists, ready for the scalar engine; ``np.asarray`` them for tensors). ``rng`` is a
+    NumPy Generator or a seed. Like scikit-learn's ``make_moons``, with labels ±1 for the hinge loss.
+    """
+    if n_samples < 2:
+        raise ValueError(f"make_moons needs n_samples >= 2 (one per moon), got {n_samples}")
+    if noise < 0:
+        raise ValueError(f"make_moons: noise is a standard deviation and must be >= 0, got {noise}")
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    t_upper = np.linspace(0.0, np.pi, n_upper)
+    t_lower = np.linspace(0.0, np.pi, n_lower)
+    points = np.concatenate(
+        [
+            np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1),
+            np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1),
+        ]
+    )
+    labels = np.concatenate([-np.ones(n_upper, dtype=int), np.ones(n_lower, dtype=int)])
+    points = points + gen.normal(0.0, noise, size=points.shape)
+    order = gen.permutation(n_samples)
+    return points[order].tolist(), labels[order].tolist()

@@ -6,19 +6,45 @@ graph node whose backward is written by hand from the formula, instead of a chai
 gradient is simply (softmax − one-hot)/N. Fewer nodes means fewer temporaries and less Python per step.
 
 Each function states the formula it computes and the derivative its backward returns.
+
+Inputs. Every function here (and every layer in ``nn.layers``) takes its tensor arguments as Tensors or as
+anything ``Tensor(...)`` accepts: an ndarray or a nested list is used as a constant input, converted as
+``Tensor(x)`` converts it (numbers and lists become float32, ndarrays keep their dtype). The dtype rules
+then apply as for Tensors: ``linear`` wants its input in the weight's dtype (a float64 array into a float32
+layer is a TypeError that says how to convert it, as in PyTorch), and the two-input losses promote their
+operands as ``torch.result_type`` does.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, result_type
+
+from .convolution import conv2d, max_pool2d  # the ops live in their own file; F.conv2d as in PyTorch
 
 
-def _as_tensor(x: object, like: Tensor) -> Tensor:
-    """A Tensor for a second operand: arrays and numbers take ``like``'s floating dtype."""
-    if isinstance(x, Tensor):
-        return x
-    return Tensor(np.asarray(x, dtype=like.data.dtype))
+def _tensor(x: object) -> Tensor:
+    """An input as a Tensor: a Tensor as it is, anything else as ``Tensor(x)`` makes it (a constant)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Both tensors in their promoted dtype (``torch.result_type``), by differentiable casts."""
+    if a.data.dtype == b.data.dtype:
+        return a, b
+    dt = result_type(a, b)
+    return a.to(dt), b.to(dt)
+
+
+def _check_input_dtype(x: Tensor, weight: Tensor, who: str) -> None:
+    """Raise a TypeError saying how to convert ``x`` when its dtype is not the weight's (PyTorch refuses to mix
+    them too; silently computing a float32 layer in float64 would be slower and hide the mistake)."""
+    want, got = weight.data.dtype, x.data.dtype
+    if got != want:
+        how = {"float32": "x.float() / Tensor(x, dtype=np.float32)", "float64": "x.double() / Tensor(x, dtype=np.float64)"}
+        raise TypeError(
+            f"expected {want} input for {who}, got {got}; convert with {how.get(want.name, f'x.to(np.{want.name})')}"
+        )
 
 
 # -- activations --------------------------------------------------------------------------------
@@ -26,27 +52,27 @@ def _as_tensor(x: object, like: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """relu(x) = max(x, 0);  d/dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    return x.relu()
+    return _tensor(x).relu()
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  d/dx = 1 − tanh²(x)."""
-    return x.tanh()
+    return _tensor(x).tanh()
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """σ(x) = 1/(1 + e⁻ˣ);  d/dx = σ(x)(1 − σ(x))."""
-    return x.sigmoid()
+    return _tensor(x).sigmoid()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``."""
-    return x.softmax(dim)
+    return _tensor(x).softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """log_softmax(x)ᵢ = xᵢ − log Σⱼ exp(xⱼ) along ``dim``."""
-    return x.log_softmax(dim)
+    return _tensor(x).log_softmax(dim)
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -58,30 +84,68 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x may have any number of leading axes (..., in). With g = dL/dy flattened to (M, out) and x to
     (M, in):  dX = g W,  dW = gᵀ X,  db = Σ_rows g.
     """
+    x, weight = _tensor(x), _tensor(weight)
+    bias = None if bias is None else _tensor(bias)
+    xd, out = _linear_forward(x, weight, bias, "linear")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        return _linear_backward(g, x, xd, weight, bias)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor._make(out, parents, backward, "linear")
+
+
+def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """a = relu(x Wᵀ + b): a Linear layer and the ReLU after it, as one node (``nn.Sequential`` uses it).
+
+    The same numbers as ``relu(linear(x, weight, bias))``, with the ReLU applied in place to the linear
+    output and its mask folded into the linear backward:  dZ = g ⊙ [a > 0],  then dX = dZ W, dW = dZᵀ X,
+    db = Σ_rows dZ. One node instead of two saves a (batch, out) array and a graph step each way: 4% of
+    a 784-512-256-10 training step at batch 128 (measured, one BLAS thread).
+    """
+    x, weight = _tensor(x), _tensor(weight)
+    bias = None if bias is None else _tensor(bias)
+    xd, out = _linear_forward(x, weight, bias, "linear_relu")
+    np.maximum(out, 0, out=out)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        return _linear_backward(g * (out > 0), x, xd, weight, bias)  # relu' = 1 where a > 0 (0 at 0)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor._make(out, parents, backward, "linear_relu")
+
+
+def _linear_forward(x: Tensor, weight: Tensor, bias: Tensor | None, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check the operands of ``linear``; return x as a matrix (M, in) and a fresh x Wᵀ + b, shaped (..., out)."""
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ValueError(f"{name}: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     n_out, n_in = weight.shape
+    if x.data.dtype != weight.data.dtype:  # the message (str of a dtype is slow) is built only for the error
+        _check_input_dtype(x, weight, f"{name} (weight {weight.shape} {weight.dtype})")
+    if bias is not None and bias.data.dtype != weight.data.dtype:
+        raise TypeError(f"{name}: bias is {bias.dtype} but weight is {weight.dtype}; they must match")
     if x.ndim < 1 or x.shape[-1] != n_in:
-        raise ValueError(f"linear: input of shape {x.shape} does not end in in_features={n_in} (weight {weight.shape})")
+        raise ValueError(f"{name}: input of shape {x.shape} does not end in in_features={n_in} (weight {weight.shape})")
     if bias is not None and bias.shape != (n_out,):
-        raise ValueError(f"linear: bias must have shape ({n_out},), got {bias.shape}")
+        raise ValueError(f"{name}: bias must have shape ({n_out},), got {bias.shape}")
     xd = x.data if x.ndim == 2 else x.data.reshape(-1, n_in)
     out = xd @ weight.data.T
     if bias is not None:
         out += bias.data  # in place: `out` is a fresh array, so no second (M, out) temporary
     if x.ndim != 2:
         out = out.reshape(*x.shape[:-1], n_out)
+    return xd, out
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        g2 = g if g.ndim == 2 else g.reshape(-1, n_out)
-        gx = (g2 @ weight.data).reshape(x.shape) if x.requires_grad else None
-        gw = g2.T @ xd if weight.requires_grad else None
-        if bias is None:
-            return gx, gw
-        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
 
-    parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor._make(out, parents, backward, "linear")
+def _linear_backward(g: np.ndarray, x: Tensor, xd: np.ndarray, weight: Tensor,
+                     bias: Tensor | None) -> tuple[np.ndarray | None, ...]:
+    """(dX, dW[, db]) for y = x Wᵀ + b from g = dL/dy: dX = g W, dW = gᵀ X, db = Σ_rows g (None where not needed)."""
+    g2 = g if g.ndim == 2 else g.reshape(-1, weight.shape[0])
+    gx = (g2 @ weight.data).reshape(x.shape) if x.requires_grad else None
+    gw = g2.T @ xd if weight.requires_grad else None
+    if bias is None:
+        return gx, gw
+    return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
@@ -93,6 +157,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Gen
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    x = _tensor(x)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -119,11 +184,11 @@ def _class_indices(targets: object, n: int, classes: int) -> np.ndarray:
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
     if t.shape != (n,):
         raise ValueError(f"cross_entropy: targets of shape {t.shape} do not match a batch of {n} (logits ({n}, {classes}))")
-    if n:
+    # One reduction: read as unsigned, a negative label is a huge number, so max < classes checks both ends.
+    if n and (t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")).max() >= classes:
         lo, hi = t.min(), t.max()
-        if lo < 0 or hi >= classes:
-            bad = lo if lo < 0 else hi
-            raise ValueError(f"cross_entropy: label {bad} is outside [0, {classes}) for {classes} classes")
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"cross_entropy: label {bad} is outside [0, {classes}) for {classes} classes")
     return t
 
 
@@ -135,25 +200,39 @@ def cross_entropy(logits: Tensor, targets: object) -> Tensor:
 
     ``logits``: (N, C); ``targets``: N integer labels in [0, C) (ndarray, list or integer Tensor).
     """
+    logits = _tensor(logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be 2-D (batch, classes), got shape {logits.shape}")
+    if logits.data.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: logits must be floating point, got {logits.dtype}; use logits.float()")
     n, c = logits.shape
     t = _class_indices(targets, n, c)
     if n == 0:
         raise ValueError("cross_entropy: empty batch (logits of shape (0, C)); the mean is undefined")
     z = logits.data
     rows = np.arange(n)
-    shifted = z - z.max(axis=1, keepdims=True)  # every row's maximum becomes 0: exp(...) ≤ 1
-    probs = np.exp(shifted)
-    sums = probs.sum(axis=1, keepdims=True)
+    if c <= 64:
+        # NumPy reduces a short last axis one row at a time (9 µs for the max of (128, 10) logits); on a
+        # transposed copy, (C, N), the same reductions run along contiguous rows (1 µs). Same formulas.
+        shifted = z.T.copy()
+        shifted -= shifted.max(axis=0)  # every sample's maximum becomes 0: exp(...) ≤ 1
+        picked = shifted[t, rows]  # shifted_y, taken before exp overwrites shifted in place
+        np.exp(shifted, out=shifted)
+        sums = shifted.sum(axis=0)
+        probs = shifted.T  # (N, C) again, a view
+    else:
+        shifted = z - z.max(axis=1, keepdims=True)
+        picked = shifted[rows, t]
+        probs = np.exp(shifted, out=shifted)
+        sums = probs.sum(axis=1, keepdims=True)
     # log Σ exp(z) − z_y  =  log Σ exp(shifted) − shifted_y  (the shift cancels)
-    loss = (np.log(sums).sum() - shifted[rows, t].sum()) / n
-    probs /= sums
+    loss = (np.log(sums).sum() - picked.sum()) / n
+    shifted /= sums  # probs = softmax(z)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        grad = probs.copy()  # copy: backward may run again on the same graph
-        grad[rows, t] -= 1.0
-        grad *= g / n
+        scale = g / n
+        grad = probs * scale  # a new array: backward may run again on the same graph
+        grad[rows, t] -= scale  # (softmax − onehot)·g/N
         return (grad,)
 
     return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), backward, "cross_entropy")
@@ -166,7 +245,7 @@ def _check_same_shape(name: str, a: Tensor, b: Tensor) -> None:
 
 def mse_loss(input: Tensor, target: object) -> Tensor:
     """L = (1/N) Σ (xᵢ − yᵢ)² over all N elements;  dL/dx = 2(x − y)/N,  dL/dy = −2(x − y)/N."""
-    y = _as_tensor(target, input)
+    input, y = _promoted(_tensor(input), _tensor(target))
     _check_same_shape("mse_loss", input, y)
     diff = input.data - y.data
     n = diff.size
@@ -181,12 +260,21 @@ def mse_loss(input: Tensor, target: object) -> Tensor:
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
     """Mean binary cross-entropy of targets y ∈ [0, 1] under p = σ(x), straight from the logits x.
+    Targets outside [0, 1] (or nan) are a ValueError naming the first one (PyTorch does not check).
 
     ℓ = −[y log σ(x) + (1 − y) log(1 − σ(x))] = max(x, 0) − x·y + log(1 + e^(−|x|)), the form that never
     overflows (e^(−|x|) ≤ 1). dℓ/dx = σ(x) − y,  dℓ/dy = −x; both divided by N for the mean.
     """
-    y = _as_tensor(targets, logits)
+    logits, y = _promoted(_tensor(logits), _tensor(targets))
     _check_same_shape("binary_cross_entropy_with_logits", logits, y)
+    t = y.data
+    outside = ~((t >= 0) & (t <= 1))  # also catches nan
+    if outside.any():
+        i = np.unravel_index(np.argmax(outside), t.shape) if t.ndim else ()
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: targets must be probabilities in [0, 1], got {t[i]} at index "
+            f"{tuple(int(k) for k in i)}"
+        )
     x = logits.data
     n = x.size
     e = np.exp(-np.abs(x))
@@ -204,10 +292,13 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
 
 __all__ = [
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "linear",
+    "linear_relu",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "relu",
     "sigmoid",

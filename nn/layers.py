@@ -3,11 +3,15 @@
 Each layer is a thin ``Module`` around one function of ``nn.functional``, so the math lives in one place.
 Parameter names and shapes follow ``torch.nn`` (``Linear.weight`` is (out, in); ``Sequential``'s children
 are named "0", "1", ...), so a ``state_dict`` moves between the two libraries unchanged.
+
+Inputs may be Tensors, ndarrays or lists (the rule of ``nn.functional``: a non-Tensor becomes a constant
+``Tensor(x)``). A ``Linear`` checks its input's dtype against its weight's and names itself in the error:
+"expected float32 input for Linear(784→128), got float64; convert with x.float() / ...".
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import overload
 
 import numpy as np
@@ -38,6 +42,8 @@ class Linear(Module):
                      if bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = F._tensor(x)
+        F._check_input_dtype(x, self.weight, f"Linear({self.in_features}→{self.out_features})")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -117,8 +123,116 @@ class Sequential(Module):
 
     def __getitem__(self, index: int | slice) -> Module | Sequential:
         if isinstance(index, slice):
-            return Sequential(*self.layers[index])
+            # A view, not a new owner: built without __setattr__, so the modules keep their labels in self.
+            view = Sequential.__new__(Sequential)
+            object.__setattr__(view, "layers", self.layers[index])
+            return view
         return self.layers[index]
 
 
-__all__ = ["Dropout", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh"]
+def _check_module(m: object, who: str) -> Module:
+    if not isinstance(m, Module):
+        raise TypeError(f"{who}: got a {type(m).__name__}, not a Module")
+    return m
+
+
+class ModuleList(Module):
+    """A list of modules, as ``torch.nn.ModuleList``: children named "0", "1", ... (``blocks.0.weight``).
+
+    Unlike a plain list attribute, modules appended after it was assigned are named and labelled too.
+    It has no forward of its own: iterate over it in the owner's forward.
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        object.__setattr__(self, "_list", [])
+        self.extend(modules)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for i, m in enumerate(self._list):
+            yield str(i), m
+
+    def append(self, module: Module) -> ModuleList:
+        self._list.append(_check_module(module, "ModuleList.append"))
+        self._adopt(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        new = [_check_module(m, f"ModuleList: item {i}") for i, m in enumerate(modules)]
+        self._list.extend(new)
+        self._adopt(new)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        self._list.insert(index, _check_module(module, "ModuleList.insert"))
+        self._adopt(module)
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self._list[index] = _check_module(module, "ModuleList")
+        self._adopt(module)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._list)
+
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            view = ModuleList.__new__(ModuleList)  # a view, not a new owner (see Sequential)
+            object.__setattr__(view, "_list", self._list[index])
+            return view
+        return self._list[index]
+
+
+class ModuleDict(Module):
+    """A dict of modules, as ``torch.nn.ModuleDict``: children named by their keys (``heads.left.weight``)."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] = ()) -> None:
+        object.__setattr__(self, "_dict", {})
+        self.update(modules)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._dict.items()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = list(modules.items() if isinstance(modules, Mapping) else modules)
+        for key, m in pairs:
+            self._dict[_check_key(key)] = _check_module(m, f"ModuleDict[{key!r}]")
+        self._adopt([m for _, m in pairs])
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self._dict[_check_key(key)] = _check_module(module, f"ModuleDict[{key!r}]")
+        self._adopt(module)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._dict[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def keys(self) -> Iterable[str]:
+        return self._dict.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._dict.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._dict.items()
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not key or "." in key:
+        raise KeyError(f"ModuleDict keys must be non-empty strings without '.', got {key!r}")
+    return key
+
+
+__all__ = ["Dropout", "Linear", "ModuleDict", "ModuleList", "ReLU", "Sequential", "Sigmoid", "Tanh"]

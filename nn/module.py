@@ -1,14 +1,33 @@
 """Module: the base of every network here, scalar or tensor, with PyTorch's names.
 
-A module finds its parameters and sub-modules by looking at its own attributes, in the order they were
-set: a ``Value``, or a ``Tensor`` with ``requires_grad``, is a parameter; a ``Module`` is a child; a list
-or tuple of either is numbered (``w.0``, ``layers.1``). Names join with dots, so ``Sequential``'s first
-``Linear`` owns ``0.weight`` and ``0.bias``, exactly as in ``torch.nn.Sequential``.
+Discovery. A module finds its parameters and sub-modules by looking at its own attributes, in the order they
+were set: a ``Value``, or a ``Tensor`` with ``requires_grad``, is a parameter; a ``Module`` is a child; a list,
+tuple or dict of these (nested too) is walked, its items named by position or key (``w.0``, ``layers.1``,
+``heads.left``), as PyTorch's ModuleList / ModuleDict / ParameterList are. Names join with dots, so
+``Sequential``'s first ``Linear`` owns ``0.weight`` and ``0.bias``, exactly as in ``torch.nn.Sequential``.
+A Tensor without ``requires_grad`` is a constant, not a parameter (as a plain tensor attribute is in PyTorch),
+and is skipped without a warning: constants (masks, fixed inputs) are legitimate attributes.
+
+Automatic labels (for drawings). Every parameter's ``.label`` is its ``state_dict`` name in the top-most module
+that holds it: ``Sequential(Linear(784, 128), ReLU(), Linear(128, 10))`` labels ``0.weight``, ``0.bias``,
+``2.weight``, ``2.bias``; a scalar ``Neuron``'s parameters are ``w.0``, ``w.1``, …, ``b``, and inside an
+``MLP`` ``layers.0.neurons.3.w.1``. The rule: whenever a module gets an attribute that holds parameters or
+modules (``self.x = ...``, also Sequential's and ModuleList's constructors and ``append``), the child modules
+in it remember this module as their owner, and the top-most owner relabels every parameter below it with its
+full name. This happens only while models are built, never per step. A label the user set is never
+overwritten: automatic labels are ``AutoLabel`` strings, and only those (or empty labels) are replaced.
+Not seen: changing a plain list after assigning it (``self.layers.append(m)``) -- use ``ModuleList``, or
+assign the finished list.
+
+Forward hooks. ``register_forward_hook(hook)`` calls ``hook(module, inputs, output)`` after each forward, as in
+PyTorch (a non-None return value replaces the output); a module without hooks pays one attribute test.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+import itertools
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Self
 
 import numpy as np
 
@@ -21,6 +40,60 @@ Parameter = Value | Tensor
 def is_parameter(obj: object) -> bool:
     """A trainable leaf: any ``Value``, or a ``Tensor`` that requires grad."""
     return isinstance(obj, Value) or (isinstance(obj, Tensor) and obj.requires_grad)
+
+
+_CONTAINERS = (list, tuple, dict)
+
+
+def _named_in(name: str, container: list | tuple | dict, want: Callable[[object], bool]) -> Iterator[tuple[str, Any]]:
+    """The items of a (possibly nested) list, tuple or dict for which ``want`` holds, named ``name.i``/``name.key``."""
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    for key, item in items:
+        if want(item):
+            yield f"{name}.{key}", item
+        elif isinstance(item, _CONTAINERS):
+            yield from _named_in(f"{name}.{key}", item, want)
+
+
+def _is_module(obj: object) -> bool:
+    return isinstance(obj, Module)
+
+
+def _holds_parts(obj: object) -> bool:
+    """True if ``obj`` is, or a container holds, a parameter or a module (what discovery would find)."""
+    if isinstance(obj, Module) or is_parameter(obj):
+        return True
+    if isinstance(obj, _CONTAINERS):
+        return any(map(_holds_parts, obj.values() if isinstance(obj, dict) else obj))
+    return False
+
+
+class AutoLabel(str):
+    """A parameter label given by automatic naming (a plain ``str`` otherwise); lets a user's label win."""
+
+    __slots__ = ()
+
+
+# child module -> weak reference to the module that last adopted it. Weak both ways, so it keeps nothing alive.
+_OWNER: weakref.WeakKeyDictionary[Module, weakref.ref[Module]] = weakref.WeakKeyDictionary()
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook (``with`` works too)."""
+
+    def __init__(self, hooks: dict[int, Callable], key: int) -> None:
+        self._hooks = hooks
+        self.id = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def zero_grads(params: Iterable[Parameter]) -> None:
@@ -39,9 +112,59 @@ class Module:
     """
 
     training: bool = True  # class default; train()/eval() set it on each instance
+    _forward_hooks: dict[int, Callable] | None = None  # an instance gets its own dict with its first hook
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):  # a copy: a hook may remove itself
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward of this module, as in PyTorch.
+
+        ``inputs`` is the tuple of positional arguments; if the hook returns something other than None,
+        that becomes the module's output. Hooks run in the order registered. Returns a handle whose
+        ``remove()`` unregisters the hook.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook needs a callable hook(module, inputs, output), got {type(hook).__name__}")
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks is None:
+            hooks = {}
+            object.__setattr__(self, "_forward_hooks", hooks)  # not through __setattr__: not a part to adopt
+        key = next(_hook_ids)
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
+
+    # -- automatic labels -------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if _holds_parts(value):
+            self._adopt(value)
+
+    def _adopt(self, value: object) -> None:
+        """Record this module as the owner of the modules in ``value``, then relabel from the top-most owner."""
+        if isinstance(value, Module):
+            _OWNER[value] = weakref.ref(self)
+        elif isinstance(value, _CONTAINERS):
+            for _, child in _named_in("", value, _is_module):
+                _OWNER[child] = weakref.ref(self)
+        root, seen = self, {id(self)}
+        while (ref := _OWNER.get(root)) is not None and (up := ref()) is not None and id(up) not in seen:
+            seen.add(id(up))
+            root = up
+        root._relabel()
+
+    def _relabel(self) -> None:
+        """Give every parameter below this module its dotted name as label, unless the user set one."""
+        for name, p in self.named_parameters():
+            if not p.label or type(p.label) is AutoLabel:
+                p.label = AutoLabel(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -49,24 +172,20 @@ class Module:
     # -- discovery --------------------------------------------------------------------------------
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Direct sub-modules with their attribute names (list items are numbered)."""
+        """Direct sub-modules with their attribute names (items of lists and dicts as ``name.i``/``name.key``)."""
         for name, attr in vars(self).items():
             if isinstance(attr, Module):
                 yield name, attr
-            elif isinstance(attr, (list, tuple)):
-                for i, item in enumerate(attr):
-                    if isinstance(item, Module):
-                        yield f"{name}.{i}", item
+            elif isinstance(attr, _CONTAINERS):
+                yield from _named_in(name, attr, _is_module)
 
     def named_own_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Parameters held directly by this module, not by its children."""
+        """Parameters held directly by this module (or its lists and dicts), not by its children."""
         for name, attr in vars(self).items():
             if is_parameter(attr):
                 yield name, attr
-            elif isinstance(attr, (list, tuple)):
-                for i, item in enumerate(attr):
-                    if is_parameter(item):
-                        yield f"{name}.{i}", item
+            elif isinstance(attr, _CONTAINERS):
+                yield from _named_in(name, attr, is_parameter)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every parameter with its dotted name, each object once."""
@@ -92,6 +211,20 @@ class Module:
         for _, child in self.named_children():
             yield from child.modules()
 
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module (named ``prefix``, "" by default) and every module below it, each
+        module once, with dotted names as in ``state_dict`` (``"0"``, ``"layers.1.neurons.2"``)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [(f"{name}.{n}" if name else n, c) for n, c in m.named_children()]
+            stack.extend(reversed(children))  # depth first, in attribute order
+
     # -- training helpers -------------------------------------------------------------------------
 
     def zero_grad(self) -> None:
@@ -114,12 +247,19 @@ class Module:
         """Name → a copy of the parameter's data (Tensor: its array; Value: a 0-d float64 array)."""
         return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy ``state`` into the parameters in place, keeping each parameter's dtype.
 
-        Raises KeyError naming missing or unexpected keys (when ``strict``) and ValueError naming both
+        Raises TypeError unless ``state`` is a mapping (name → array, as ``state_dict()`` and ``nn.load``
+        return), KeyError naming missing or unexpected keys (when ``strict``) and ValueError naming both
         shapes when one does not match. Nothing is changed unless every entry fits.
         """
+        if not isinstance(state, Mapping):
+            given = "a Module" if isinstance(state, Module) else f"a {type(state).__name__}"
+            raise TypeError(
+                f"load_state_dict for {type(self).__name__} expects a dict of name → array, got {given}; "
+                f"pass model.state_dict() (or nn.load(path))"
+            )
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]

@@ -1,52 +1,23 @@
-"""Two moons: a toy 2-D classification set, and the micrograd demo that fits it with a scalar MLP.
+"""The micrograd demo: a scalar MLP fits two moons (the data comes from ``nn.data.make_moons``).
 
 ``python -m nn.moons [--steps 100] [--seed 1337] [--samples 100]`` trains MLP(2, [16, 16, 1]) with the
-hinge loss plus a small L2 penalty and plain SGD with a decaying learning rate, printing loss and
-training accuracy at each step.
+hinge loss plus a small L2 penalty and plain SGD with a decaying learning rate, printing a short model
+summary, then loss and training accuracy at each step.
 """
 from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Sequence
-
-import numpy as np
+from collections.abc import Callable, Sequence
 
 from autograd.graph import no_grad
 from autograd.value import Value
 
+from .data import make_moons
 from .module import Module
 from .scalar import MLP
 
-
-def make_moons(
-    n_samples: int = 100, noise: float = 0.1, rng: np.random.Generator | int | None = None
-) -> tuple[list[list[float]], list[int]]:
-    """Two interleaving half circles, shuffled, with Gaussian noise of std ``noise`` on each coordinate.
-
-    The upper moon is (cos t, sin t), labelled -1; the lower is (1 - cos t, 0.5 - sin t), labelled +1;
-    t runs evenly over [0, π]. Returns ``(X, y)``: ``n_samples`` points as [x1, x2] lists and labels.
-    ``rng`` is a NumPy Generator or a seed.
-    """
-    if n_samples < 2:
-        raise ValueError(f"make_moons needs n_samples >= 2 (one per moon), got {n_samples}")
-    if noise < 0:
-        raise ValueError(f"make_moons: noise is a standard deviation and must be >= 0, got {noise}")
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    n_upper = n_samples // 2
-    n_lower = n_samples - n_upper
-    t_upper = np.linspace(0.0, np.pi, n_upper)
-    t_lower = np.linspace(0.0, np.pi, n_lower)
-    points = np.concatenate(
-        [
-            np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1),
-            np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1),
-        ]
-    )
-    labels = np.concatenate([-np.ones(n_upper, dtype=int), np.ones(n_lower, dtype=int)])
-    points = points + gen.normal(0.0, noise, size=points.shape)
-    order = gen.permutation(n_samples)
-    return points[order].tolist(), labels[order].tolist()
+__all__ = ["hinge_loss", "main", "make_moons", "summary", "train"]  # make_moons: re-exported, it lived here
 
 
 def hinge_loss(
@@ -88,16 +59,44 @@ def train(
     return loss_value, acc
 
 
+def summary(model: MLP) -> str:
+    """A few lines about a scalar ``MLP``: one per layer (inputs → neurons, activation, parameter count).
+
+    A neuron with n inputs holds n weights and a bias, so a layer of m such neurons has m(n + 1)
+    parameters. ``repr(model)`` lists every neuron instead (about 900 characters for MLP(2, [16, 16, 1])).
+    """
+    sizes = [model.layers[0].nin, *(len(layer.neurons) for layer in model.layers)]
+    lines = [f"MLP({sizes[0]}, {sizes[1:]}): {len(model.parameters())} parameters"]
+    for i, layer in enumerate(model.layers):
+        nin, nout = layer.nin, len(layer.neurons)
+        activation = "ReLU" if layer.neurons[0].nonlin else "linear"
+        lines.append(f"  layer {i}: {nin:>3} → {nout:<3} {activation:<6} {nout * (nin + 1):>5} parameters")
+    return "\n".join(lines)
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an int >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nn.moons", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=100, help="SGD steps (default 100)")
-    parser.add_argument("--seed", type=int, default=1337, help="seed for data and weights (default 1337)")
-    parser.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
+    parser.add_argument("--steps", type=_at_least(1), default=100, help="SGD steps (default 100)")
+    parser.add_argument("--seed", type=_at_least(0), default=1337, help="seed for data and weights (default 1337)")
+    parser.add_argument("--samples", type=_at_least(2), default=100, help="number of points, >= 2 (default 100)")
     args = parser.parse_args(argv)
     X, y = make_moons(args.samples, noise=0.1, rng=args.seed)
     model = MLP(2, [16, 16, 1], rng=random.Random(args.seed))
-    print(model)
-    print(f"{len(model.parameters())} parameters")
+    print(summary(model))
     train(model, X, y, steps=args.steps, log=True)
     with no_grad():  # evaluate the model after the last update
         loss, acc = hinge_loss(model, X, y)

@@ -69,6 +69,8 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], rng: random.Random | None = None) -> None:
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
         if not nouts:
             raise ValueError("MLP needs at least one layer size in nouts")
         sizes = [nin, *nouts]

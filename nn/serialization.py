@@ -13,6 +13,7 @@ arguments. Writing the members ourselves avoids both, and keys with dots (``0.we
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 import zipfile
@@ -45,7 +46,13 @@ def atomic_write(path: PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     # Same directory as the target: os.replace is only atomic within one filesystem.
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as err:  # name the file the caller asked for, not our hidden temporary one
+        why = {errno.ENOENT: f"the directory '{directory}' does not exist (create it first)",
+               errno.ENOTDIR: f"'{directory}' is not a directory",
+               errno.EACCES: f"no permission to create files in '{directory}'"}.get(err.errno, err.strerror)
+        raise type(err)(err.errno, f"cannot write '{path}': {why}") from None
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)
         with open(fd, mode, encoding=None if "b" in mode else "utf-8") as f:

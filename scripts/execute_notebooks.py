@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
-from nn.serialization import atomic_write  # noqa: E402  (after the path is set)
+from nn.serialization import atomic_write  # after the path is set
 
 CELL_TIMEOUT = 300
 

@@ -1,12 +1,16 @@
-"""gradcheck: passes right gradients, fails loudly on wrong ones naming the input, for Values and Tensors."""
+"""gradcheck: passes right gradients, fails loudly on wrong ones naming the input, for Values and Tensors;
+judges each miss against the finite difference's own error; reports kinks; checks float32 through float64
+copies; narrows a failure in a large input down from random directions to the element; prints a table."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from autograd import GradcheckError, Tensor, Value, gradcheck
+from autograd import Function, GradcheckError, Tensor, Value, gradcheck
+from autograd import check as check_module
 
 
 def detached(v: Value) -> Value:
@@ -115,10 +119,172 @@ def test_mixed_value_and_tensor_inputs_and_tensor_grads_restored():
     assert np.array_equal(A.grad, np.full((2, 2), 7.0)) and B.grad is None
 
 
-def test_tensor_inputs_must_be_float64_and_require_grad():
-    with pytest.raises(ValueError, match="float32"):
-        gradcheck(lambda x: x * x, Tensor(np.ones((2, 2), dtype=np.float32), requires_grad=True))
+def test_tensor_inputs_must_require_grad_and_be_floating_point():
     with pytest.raises(ValueError, match="requires_grad"):
         gradcheck(lambda x: x * x, Tensor(np.ones(3), dtype=np.float64))
     with pytest.raises(TypeError, match="list"):
         gradcheck(lambda x: x, [[1.0]])
+
+
+def test_float32_inputs_warn_and_are_checked_as_float64_copies():
+    x32 = Tensor(np.array([0.3, -1.2, 2.0], dtype=np.float32), requires_grad=True, label="x")
+    seen = []
+
+    def f(x):
+        seen.append(x.data.dtype)
+        return (x * x).tanh()
+
+    with pytest.warns(UserWarning, match="float32.*float64 copy"):
+        report = gradcheck(f, x32)
+    assert report.ok and seen and all(d == np.float64 for d in seen)
+    assert x32.data.dtype == np.float32 and x32.grad is None  # the caller's tensor is untouched
+    assert any("float64 copy" in n for n in report.notes) and "float64 copy" in str(report)
+
+
+# -- trustworthy verdicts: the finite difference's own uncertainty -----------------------------------------
+
+
+def test_each_numeric_derivative_carries_an_error_estimate():
+    report = gradcheck(lambda x: (x * 3.0).exp(), Value(0.5))
+    e = report.entries[0]
+    truth = 3 * math.exp(1.5)
+    assert 0 < e.uncertainty < 1e-6
+    assert abs(e.numeric - truth) <= e.uncertainty  # the error bar covers the actual error
+
+
+def test_rounding_in_large_values_is_not_a_false_failure():
+    # f = x² + 1e8: the f values carry rounding near 1e-8, so the central difference of a slope of 2 is off
+    # by about 1e-2 — more than atol + rtol·2 — but within its own uncertainty: not a failure.
+    report = gradcheck(lambda x: x * x + 1e8, Value(1.0))
+    e = report.entries[0]
+    assert e.error > 1e-5 + 1e-3 * 2 or e.uncertainty > 1e-3  # the old fixed tolerance alone would not do
+    assert report.ok and e.uncertainty < 0.5
+    # ...while a real mistake of the same function still fails against that error bar
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: x * detached(x) + 1e8, Value(1.0))
+
+
+# -- kinks ---------------------------------------------------------------------------------------------------
+
+
+def test_relu_at_zero_is_reported_as_a_kink_not_a_failure():
+    report = gradcheck(lambda x: x.relu(), Value(0.0, label="x"))
+    e = report.entries[0]
+    assert e.status == "kink" and e.ok and report.ok
+    assert (e.left, e.right) == (pytest.approx(0.0, abs=1e-9), pytest.approx(1.0, rel=1e-6))
+    assert "non-differentiable here" in str(report) and report.kinks == (e,)
+
+
+def test_abs_and_max_ties_are_kinks_elementwise_and_smooth_elements_still_checked():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    report = gradcheck(lambda t: t.abs(), x)
+    assert [e.status for e in report.entries] == ["ok", "kink", "ok"]
+    ties = Tensor(np.array([3.0, 1.0, 3.0]), requires_grad=True)
+    report = gradcheck(lambda t: t.max(), ties)  # gradient split 0.5/0.5 between the tied maxima
+    assert [e.status for e in report.entries] == ["kink", "ok", "kink"] and report.ok
+
+
+class StepRelu(Function):
+    """relu with a derivative of 5 at 0: outside [0, 1], the one-sided derivatives there."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * np.where(x > 0, 1.0, np.where(x == 0, 5.0, 0.0))
+
+
+def test_a_derivative_outside_the_one_sided_ones_fails_at_a_kink():
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    report = gradcheck(lambda t: StepRelu.apply(t).sum(), x, raise_exception=False)  # sum: R = 1
+    assert [e.status for e in report.entries] == ["FAIL", "ok"]
+    assert report.entries[0].error == pytest.approx(4.0, rel=1e-6)  # 5 lies 4 beyond [0, 1]
+
+
+# -- large inputs: random directions, narrowed down on failure --------------------------------------------------
+
+
+def counting(f):
+    calls = []
+
+    def wrapped(*args):
+        calls.append(1)
+        return f(*args)
+
+    return wrapped, calls
+
+
+def test_large_inputs_are_checked_along_random_directions():
+    W = rand_tensor((30, 40), 8)
+    W.label = "W"
+    f, calls = counting(lambda w: (w * w).tanh())
+    report = gradcheck(f, W)
+    assert report.ok
+    assert [e.name for e in report.entries] == ["W · direction 1", "W · direction 2"]
+    assert len(calls) < 20  # 1200 elements checked one by one would take thousands of calls
+
+
+class WrongAtOneElement(Function):
+    """y = x², with the derivative at element (7, 9) off by 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = 2 * x
+        d[7, 9] += 1.0
+        return g * d
+
+
+def test_a_failing_direction_is_narrowed_down_to_the_element():
+    W = rand_tensor((30, 40), 9)
+    W.label = "W"
+    f, calls = counting(WrongAtOneElement.apply)
+    report = gradcheck(f, W, raise_exception=False)
+    failing = [e.name for e in report.failures]
+    assert failing[-1] == "W[7, 9]" and "W · direction 1" in failing
+    assert [e.name for e in report.entries if "[" in e.name] == ["W[7, 9]"]
+    assert len(calls) < 200  # ~2·log2(1200) halvings of 4 evaluations each, not 1200 elements
+    assert report.worst.name in failing
+    element = report.failures[-1]
+    assert abs(element.analytic - element.numeric) > 0.1
+
+
+def test_fast_mode_can_be_forced_either_way():
+    x = rand_tensor((3, 2), 10)
+    assert len(gradcheck(lambda t: t * t, x, fast=True, directions=3).entries) == 3
+    assert len(gradcheck(lambda t: t * t, rand_tensor((15, 10), 11), fast=False).entries) == 150
+    assert check_module.FAST_ABOVE == 100
+
+
+# -- the report ------------------------------------------------------------------------------------------------
+
+
+def test_report_table_puts_failures_first_and_has_an_html_face():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True, label="x")
+    report = gradcheck(lambda t: t * Tensor(np.where(np.arange(3) == 2, t.data, 1.0)) * t, x, raise_exception=False)
+    lines = str(report).splitlines()
+    assert lines[0].startswith("gradcheck: 1 FAIL, 2 pass")
+    assert lines[1].split() == ["input", "analytic", "numeric", "±", "numeric", "error", "verdict", "note"]
+    assert lines[3].startswith("x[2]") and "FAIL" in lines[3]  # the failing row first, though it is the last input
+    html = report._repr_html_()
+    assert html.startswith("<table") and "x[2]" in html and "#fde2e1" in html
+    assert html.index("x[2]") < html.index("x[0]")
+
+
+def test_long_reports_hide_passing_rows_but_never_failures():
+    x = rand_tensor((40,), 12)
+    report = gradcheck(lambda t: t * t, x)
+    text = str(report)
+    assert "… and 28 more that pass" in text and text.count("\n") < 20
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float64 inputs: no warning
+        gradcheck(lambda t: t * t, x)

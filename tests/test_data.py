@@ -14,6 +14,8 @@ import http.server
 import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -520,3 +522,36 @@ def test_real_fashion_mnist_from_the_debian_package(monkeypatch):
     # Fashion-MNIST is balanced: 6,000 training and 1,000 test images per class.
     assert np.bincount(ds.y_train).tolist() == [6000] * 10
     assert np.bincount(ds.y_test).tolist() == [1000] * 10
+
+
+# -- two moons ------------------------------------------------------------------------------------
+
+
+def test_make_moons_lies_on_the_two_half_circles_without_noise():
+    X, y = data.make_moons(10, noise=0.0, rng=0)
+    assert len(X) == len(y) == 10 and sorted(y) == [-1] * 5 + [1] * 5
+    for (x1, x2), label in zip(X, y):
+        if label == -1:  # upper moon: (cos t, sin t), on the unit circle, above the axis
+            assert x1**2 + x2**2 == pytest.approx(1.0) and x2 >= -1e-12
+        else:  # lower moon: (1 − cos t, ½ − sin t), on the unit circle around (1, ½), below y = ½
+            assert (x1 - 1) ** 2 + (x2 - 0.5) ** 2 == pytest.approx(1.0) and x2 <= 0.5 + 1e-12
+    assert [1.0, 0.0] in [[round(a, 12), round(b, 12)] for a, b in X]  # t = 0 on the upper moon
+
+
+def test_make_moons_seed_noise_and_errors():
+    X1, y1 = data.make_moons(30, noise=0.1, rng=5)
+    assert (X1, y1) == data.make_moons(30, noise=0.1, rng=np.random.default_rng(5))
+    assert data.make_moons(30, noise=0.1, rng=6)[0] != X1
+    assert isinstance(X1[0][0], float) and isinstance(y1[0], int)  # plain Python, for the scalar engine
+    with pytest.raises(ValueError, match="n_samples >= 2"):
+        data.make_moons(1)
+    with pytest.raises(ValueError, match="noise .* must be >= 0"):
+        data.make_moons(10, noise=-0.1)
+
+
+def test_import_nn_does_not_load_the_network_stack():
+    # urllib.request pulls in http, email and ssl (~25 ms); only a download needs them.
+    code = "import sys, nn; print(sorted(m for m in ('urllib.request', 'http.client', 'ssl') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
+

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -295,3 +296,75 @@ def test_dropout_reproducible_with_global_seed():
 def test_dropout_rejects_invalid_probability(p):
     with pytest.raises(ValueError, match="dropout probability"):
         F.dropout(leaf([1.0]), p)
+
+
+# -- one input rule for every function: Tensors, or anything Tensor(...) accepts, as constants ------------
+
+W = np.array([[1.0, 0.0], [0.5, -1.0], [2.0, 3.0]], dtype=np.float32)
+
+CALLS = {
+    "relu": lambda x: F.relu(x),
+    "tanh": lambda x: F.tanh(x),
+    "sigmoid": lambda x: F.sigmoid(x),
+    "softmax": lambda x: F.softmax(x, dim=0),
+    "log_softmax": lambda x: F.log_softmax(x, dim=-1),
+    "linear": lambda x: F.linear(x, Tensor(W)),
+    "linear, all arrays": lambda x: F.linear(x, W, W[:, 0]),
+    "dropout": lambda x: F.dropout(x, 0.5, training=False),
+    "cross_entropy": lambda x: F.cross_entropy(x, [0, 1]),
+    "mse_loss": lambda x: F.mse_loss(x, [[0.0, 1.0], [2.0, 3.0]]),
+    "binary_cross_entropy_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, [[0.0, 1.0], [0.5, 1.0]]),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_every_function_takes_lists_and_arrays_as_constant_inputs(name):
+    rows = [[0.5, -1.0], [2.0, 0.25]]
+    from_tensor = CALLS[name](Tensor(rows))
+    for given in (rows, np.array(rows, dtype=np.float32)):
+        out = CALLS[name](given)
+        assert isinstance(out, Tensor) and not out.requires_grad
+        assert out.dtype == np.float32  # a list becomes float32, as Tensor(list) does
+        np.testing.assert_array_equal(out.data, from_tensor.data)
+
+
+def test_a_value_is_not_a_tensor_input():
+    from autograd import Value
+
+    with pytest.raises(TypeError, match="Value"):
+        F.relu(Value(1.0))
+
+
+def test_linear_refuses_an_input_of_another_dtype_and_says_how_to_convert():
+    w = Tensor(W, requires_grad=True)
+    want = "expected float32 input for linear (weight (3, 2) float32), got float64; convert with x.float()"
+    with pytest.raises(TypeError, match=re.escape(want)):
+        F.linear(np.ones((4, 2)), w)  # a float64 ndarray: as in PyTorch, no silent float64 layer
+    with pytest.raises(TypeError, match="got int64"):
+        F.linear(Tensor(np.ones((4, 2), dtype=np.int64)), w)
+    with pytest.raises(TypeError, match=r"x\.double\(\)"):
+        F.linear(Tensor(np.ones((4, 2), dtype=np.float32)), Tensor(W.astype(np.float64)))
+    with pytest.raises(TypeError, match="bias is float64 but weight is float32"):
+        F.linear(Tensor(np.ones((4, 2), dtype=np.float32)), w, Tensor(np.zeros(3)))
+
+
+def test_two_input_losses_promote_like_pytorch_and_return_each_gradient_in_its_dtype():
+    x = Tensor(np.array([0.5, -1.0], dtype=np.float32), requires_grad=True)
+    for loss in (F.mse_loss(x, np.array([1.0, 0.0])), F.binary_cross_entropy_with_logits(x, np.array([1.0, 0.0]))):
+        assert loss.dtype == np.float64  # float32 with a float64 array: float64, as torch.result_type says
+        x.grad = None
+        loss.backward()
+        assert x.grad.dtype == np.float32
+    assert F.mse_loss(x, [1.0, 0.0]).dtype == np.float32  # a list is float32
+
+
+@pytest.mark.parametrize("bad, at", [(1.5, "(1,)"), (-0.25, "(1,)"), (float("nan"), "(1,)")])
+def test_bce_with_logits_rejects_targets_outside_zero_one_naming_the_value(bad, at):
+    with pytest.raises(ValueError, match=re.escape(f"in [0, 1], got {bad} at index {at}")):
+        F.binary_cross_entropy_with_logits(Tensor([0.0, 1.0, 2.0]), [0.0, bad, 1.0])
+    F.binary_cross_entropy_with_logits(Tensor([0.0, 1.0]), [0.0, 1.0])  # the bounds themselves are fine
+
+
+def test_cross_entropy_wants_floating_point_logits():
+    with pytest.raises(TypeError, match="logits must be floating point, got int64"):
+        F.cross_entropy(Tensor([[1, 2]]), [0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -214,3 +215,30 @@ def test_torch_state_dict_loads_into_ours_and_outputs_agree():
     with torch.no_grad():
         expected = theirs(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(ours(Tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+
+
+# -- inputs: the rule of nn.functional (a non-Tensor is a constant Tensor(x)), and Linear's dtype check -----
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [Linear(2, 3), ReLU(), Tanh(), Sigmoid(), Dropout(0.5).eval(), Sequential(Linear(2, 4), ReLU(), Linear(4, 1))],
+    ids=["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Sequential"],
+)
+def test_layers_take_lists_and_float32_arrays(layer):
+    rows = [[0.5, -1.0], [2.0, 0.25]]
+    want = layer(Tensor(rows)).data
+    for given in (rows, np.array(rows, dtype=np.float32)):
+        out = layer(given)
+        assert isinstance(out, Tensor) and out.dtype == np.float32
+        np.testing.assert_array_equal(out.data, want)
+
+
+def test_linear_given_float64_names_itself_and_says_how_to_convert():
+    model = Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
+    want = "expected float32 input for Linear(784→128), got float64; convert with x.float() / Tensor(x, dtype=np.float32)"
+    with pytest.raises(TypeError, match=re.escape(want)):
+        model(np.zeros((2, 784)))
+    with pytest.raises(TypeError, match=re.escape("Linear(784→128), got uint8")):
+        model(Tensor(np.zeros((2, 784), dtype=np.uint8)))
+    assert model(Tensor(np.zeros((2, 784))).float()).shape == (2, 10)

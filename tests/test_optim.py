@@ -291,3 +291,89 @@ def test_matches_torch_optim_over_many_steps(ours, theirs, kwargs):
         opt.step()
         topt.step()
     np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- many parameters: the flat, blocked update and the per-parameter fallback ---------------------------
+
+
+# Sizes chosen around the block (32768 float64 elements): a parameter split over several blocks, one with a
+# block of its own, and small ones packed together into shared blocks.
+SHAPES = [(250, 400), (10,), (300,), (20000,), (5, 3), (7,)]
+
+
+@pytest.mark.parametrize(("ours", "theirs", "kwargs"), [
+    (SGD, "SGD", {"lr": 0.05}),
+    (SGD, "SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}),
+    (SGD, "SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}),
+    (Adam, "Adam", {"lr": 0.01, "betas": (0.8, 0.95), "weight_decay": 0.1}),
+    (AdamW, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
+])
+def test_many_parameters_match_torch_including_steps_where_some_have_no_gradient(ours, theirs, kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    inits = [rng.normal(size=s) for s in SHAPES]
+    ps = [Tensor(a.copy(), requires_grad=True) for a in inits]
+    tps = [torch.tensor(a, requires_grad=True) for a in inits]
+    opt, topt = ours(ps, **kwargs), getattr(torch.optim, theirs)(tps, **kwargs)
+    for step in range(12):
+        for i, (p, tp) in enumerate(zip(ps, tps)):
+            if step in (3, 4) and i in (1, 3):  # these take no part in two steps: the fallback path
+                p.grad, tp.grad = None, None
+            else:
+                g = rng.normal(size=SHAPES[i])
+                p.grad, tp.grad = g.copy(), torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_optimizer_keeps_working_when_data_is_replaced_or_loaded_in_place():
+    ps = [param(np.ones(s).ravel().tolist()) for s in [(3,), (40000,)]]
+    opt = SGD(ps, lr=0.5)
+    for p in ps:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    ps[0].data[...] = 10.0  # load_state_dict's way: in place
+    ps[1].data = np.full(40000, 4.0)  # a new array
+    opt.step()
+    np.testing.assert_array_equal(ps[0].data, [9.5, 9.5, 9.5])
+    assert np.all(ps[1].data == 3.5)
+
+
+def test_gradients_are_never_written_by_a_step():
+    ps = [param(np.ones(s).ravel().tolist()) for s in [(3,), (40000,), (4,)]]
+    grads = [np.full(p.shape, 0.25) for p in ps]
+    opt = Adam(ps, lr=0.1, weight_decay=0.1)
+    for _ in range(2):
+        for p, g in zip(ps, grads):
+            p.grad = g
+        opt.step()
+    for g in grads:
+        assert np.all(g == 0.25)
+
+
+def test_tensor_and_value_parameters_in_one_optimizer():
+    t, v = param([1.0, 2.0]), Value(1.0)
+    opt = Adam([t, v], lr=0.1)
+    t.grad, v.grad = np.array([0.5, 0.5]), 0.5
+    opt.step()
+    np.testing.assert_allclose(t.data, [0.9, 1.9], rtol=1e-6)
+    assert v.data == pytest.approx(0.9, rel=1e-6)
+
+
+def test_a_float32_model_trained_with_adam_matches_torch_to_float32_rounding():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    inits = [rng.normal(size=s).astype(np.float32) for s in [(128, 784), (128,), (10, 128), (10,)]]
+    ps = [Tensor(a.copy(), requires_grad=True) for a in inits]
+    tps = [torch.tensor(a, requires_grad=True) for a in inits]
+    opt, topt = Adam(ps, lr=1e-3), torch.optim.Adam(tps, lr=1e-3)
+    for _ in range(20):
+        for p, tp in zip(ps, tps):
+            g = (rng.normal(size=p.shape) * 1e-2).astype(np.float32)
+            p.grad, tp.grad = g, torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)

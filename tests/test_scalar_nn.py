@@ -126,6 +126,6 @@ def test_mlp_learns_two_moons_to_full_training_accuracy():
 def test_moons_command_line_prints_progress_and_ends_at_full_accuracy(capsys):
     assert main(["--steps", "50", "--seed", "1", "--samples", "50"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("MLP of [Layer of [ReLUNeuron(2)")
+    assert lines[0] == "MLP(2, [16, 16, 1]): 337 parameters"  # a short summary, not the ~900-character repr
     assert sum(line.startswith("step") for line in lines) == 50
     assert lines[-1].endswith("accuracy 100.0%")

@@ -290,6 +290,18 @@ def test_load_directory_names_it(tmp_path):
         nn.load(tmp_path)
 
 
+def test_save_into_a_missing_directory_names_the_target_not_the_temporary_file(tmp_path):
+    target = tmp_path / "no" / "such" / "model.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        nn.save({"w": np.ones(2)}, target)
+    message = str(info.value)
+    assert f"cannot write '{target}'" in message and f"'{target.parent}' does not exist" in message
+    assert ".tmp" not in message
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match=r"'.*file' is not a directory"):
+        nn.save({"w": np.ones(2)}, tmp_path / "file" / "model.npz")
+
+
 def test_save_rejects_object_arrays_non_string_keys_and_modules(tmp_path):
     with pytest.raises(TypeError, match="'w'.*object"):
         nn.save({"w": np.array([{"a": 1}], dtype=object)}, tmp_path / "m.npz")

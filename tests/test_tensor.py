@@ -245,11 +245,11 @@ def test_number_to_the_tensor_power():
 # -- reductions --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
 @FEW
 @given(data=st.data())
 def test_reduction_gradients_match_finite_differences(name, data):
-    x = data.draw(distinct_array(min_dims=0) if name == "max" else array())
+    x = data.draw(distinct_array(min_dims=0) if name in ("amax", "amin") else array())
     axis = data.draw(axes_for(x.ndim))
     keepdims = data.draw(st.booleans())
     check_grads(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x)
@@ -261,7 +261,7 @@ def test_reductions_match_numpy_values_and_shapes(data):
     x = data.draw(array())
     axis = data.draw(axes_for(x.ndim))
     keepdims = data.draw(st.booleans())
-    for name in ("sum", "mean", "max"):
+    for name in ("sum", "mean", "amax", "amin"):
         out = getattr(Tensor(x), name)(axis=axis, keepdims=keepdims)
         want = getattr(np, name)(x, axis=axis, keepdims=keepdims)
         assert isinstance(out.data, np.ndarray)
@@ -271,7 +271,7 @@ def test_reductions_match_numpy_values_and_shapes(data):
 
 def test_max_splits_the_gradient_evenly_among_ties():
     x = Tensor(np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 5.0, 5.0]]), requires_grad=True)
-    x.max(axis=1).backward(np.array([1.0, 2.0]))
+    x.amax(axis=1).backward(np.array([1.0, 2.0]))  # amax: x.max(dim) gives (values, indices) now
     np.testing.assert_allclose(x.grad, [[0.0, 0.5, 0.5, 0.0], [0.5, 0.5, 0.5, 0.5]])
     y = Tensor(np.array([4.0, 1.0, 4.0]), requires_grad=True)
     y.max().backward()
@@ -286,19 +286,20 @@ def test_max_splits_the_gradient_evenly_among_ties():
 def test_reshape_and_transpose_gradients(data):
     x = data.draw(array(min_dims=1))
     perm = data.draw(st.permutations(range(x.ndim)))
-    check_grads(lambda t: t.transpose(*perm) * np.arange(x.size).reshape([x.shape[p] for p in perm]), x)
+    check_grads(lambda t: t.permute(*perm) * np.arange(x.size).reshape([x.shape[p] for p in perm]), x)
     check_grads(lambda t: t.reshape(-1) * np.arange(x.size), x)
     check_grads(lambda t: t.T.reshape((x.size, 1)), x)
 
 
-def test_transpose_and_T_follow_numpy():
+def test_permute_and_T_follow_numpy_transpose():
+    # Was test_transpose_and_T_follow_numpy: NumPy's transpose(*axes) meaning is now permute's.
     x = Tensor(np.arange(24.0).reshape(2, 3, 4))
     assert x.T.shape == (4, 3, 2)
-    assert x.transpose(1, 0, 2).shape == (3, 2, 4)
-    assert x.transpose((2, 0, 1)).shape == (4, 2, 3)
-    np.testing.assert_array_equal(x.transpose(2, 0, 1).data, np.transpose(x.data, (2, 0, 1)))
+    assert x.permute(1, 0, 2).shape == (3, 2, 4)
+    assert x.permute((2, 0, 1)).shape == (4, 2, 3)
+    np.testing.assert_array_equal(x.permute(2, 0, 1).data, np.transpose(x.data, (2, 0, 1)))
     with pytest.raises(ValueError, match=r"\(2, 3, 4\)"):
-        x.transpose(0, 1)
+        x.permute(0, 1)
 
 
 def test_reshape_error_names_both_shapes():
@@ -550,7 +551,8 @@ def test_backward_closures_never_capture_their_output():
     x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]]), requires_grad=True)
     w = Tensor(np.ones(2), requires_grad=True)
     outs = [x + w, x - w, x * w, x / w, x**w, x**2, 2.0**x, x @ w, -x, x.exp(), x.log(), x.tanh(), x.relu(),
-            x.sigmoid(), x.abs(), x.sqrt(), x.clip(0, 1), x.sum(0), x.mean(), x.max(1), x.reshape(4), x.T,
+            x.sigmoid(), x.abs(), x.sqrt(), x.clip(0, 1), x.sum(0), x.mean(), x.max(1).values, x.max(), x.amin(0),
+            x.reshape(4), x.T, x.transpose(0, 1), x.flatten(), x.unsqueeze(0), x.squeeze(), x.to(np.float32),
             x[0], x[[0, 0]], x.softmax(), x.log_softmax()]
     for out in outs:
         cells = out._backward.__closure__ or ()
@@ -631,3 +633,294 @@ def test_warnings_are_not_raised_in_backward_for_valid_inputs():
         warnings.simplefilter("error")
         y = (x.log() + x.sqrt() + x**x + x.sigmoid() + x.softmax() + x.log_softmax() + x / x).sum()
         y.backward()
+
+
+# -- PyTorch's names and rules, with hand-written expectations (tests/test_torch_api.py checks them against
+#    PyTorch itself when it is installed) -------------------------------------------------------------------
+
+
+def test_transpose_swaps_two_dims_as_in_pytorch():
+    m = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.transpose(0, 1).data, [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]])
+    np.testing.assert_array_equal(m.transpose(-1, 0).data, m.data.T)
+    np.testing.assert_array_equal(m.t().data, m.data.T)
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert x.transpose(0, 2).shape == (4, 3, 2) and x.transpose(1, 2).shape == (2, 4, 3)
+    assert x.transpose(1, 1).shape == (2, 3, 4)
+    np.testing.assert_array_equal(x.transpose(0, 2).data, np.swapaxes(x.data, 0, 2))
+
+
+@FEW
+@given(data=st.data())
+def test_transpose_flatten_squeeze_unsqueeze_gradients(data):
+    x = data.draw(array(min_dims=1))
+    d0, d1 = data.draw(st.integers(-x.ndim, x.ndim - 1)), data.draw(st.integers(-x.ndim, x.ndim - 1))
+    check_grads(lambda t: t.transpose(d0, d1), x)
+    start, new = data.draw(st.integers(0, x.ndim - 1)), data.draw(st.integers(-x.ndim - 1, x.ndim))
+    check_grads(lambda t: t.flatten(start) * np.arange(x.size).reshape(t.flatten(start).shape), x)
+    check_grads(lambda t: t.unsqueeze(new).squeeze(), x)
+
+
+def test_transpose_with_other_than_two_dims_points_to_permute():
+    x = Tensor(np.ones((2, 3, 4)))
+    with pytest.raises(TypeError, match=r"permute\(2, 0, 1\)"):
+        x.transpose(2, 0, 1)
+    with pytest.raises(TypeError, match="swaps two dims"):
+        x.transpose()
+    with pytest.raises(ValueError, match="<= 2 dims"):
+        x.t()
+
+
+def test_flatten_unsqueeze_squeeze_shapes():
+    x = Tensor(np.ones((2, 3, 4, 5)))
+    assert x.flatten().shape == (120,)
+    assert x.flatten(1).shape == (2, 60)  # a CNN's (N, C, H, W) -> (N, C·H·W)
+    assert x.flatten(1, 2).shape == (2, 12, 5) and x.flatten(-2).shape == (2, 3, 20)
+    assert x.flatten(2, 2).shape == (2, 3, 4, 5)
+    assert Tensor(7.0).flatten().shape == (1,)
+    with pytest.raises(ValueError, match="start_dim 2 comes after end_dim 1"):
+        x.flatten(2, 1)
+    assert x.unsqueeze(0).shape == (1, 2, 3, 4, 5) and x.unsqueeze(-1).shape == (2, 3, 4, 5, 1)
+    assert x.unsqueeze(4).shape == (2, 3, 4, 5, 1) and x.unsqueeze(-5).shape == (1, 2, 3, 4, 5)
+    assert Tensor(7.0).unsqueeze(0).shape == (1,)
+    y = Tensor(np.ones((1, 3, 1)))
+    assert y.squeeze().shape == (3,)
+    assert y.squeeze(0).shape == (3, 1) and y.squeeze(-1).shape == (1, 3)
+    assert y.squeeze(1).shape == (1, 3, 1)  # not of size 1: left alone, as in PyTorch
+    assert y.squeeze((0, 2)).shape == (3,)
+    assert Tensor(7.0).squeeze(0).shape == ()
+
+
+@pytest.mark.parametrize(
+    "call, low, high, got",
+    [
+        (lambda x: x.sum(2), -2, 1, 2),
+        (lambda x: x.mean(dim=-3), -2, 1, -3),
+        (lambda x: x.amax((0, 5)), -2, 1, 5),
+        (lambda x: x.max(2), -2, 1, 2),
+        (lambda x: x.softmax(2), -2, 1, 2),
+        (lambda x: x.transpose(0, 2), -2, 1, 2),
+        (lambda x: x.permute(0, 2), -2, 1, 2),
+        (lambda x: x.flatten(0, 2), -2, 1, 2),
+        (lambda x: x.unsqueeze(3), -3, 2, 3),
+        (lambda x: x.squeeze(-3), -2, 1, -3),
+    ],
+)
+def test_out_of_range_dims_raise_index_error_like_pytorch(call, low, high, got):
+    x = Tensor(np.ones((2, 3)))
+    want = re.escape(f"dimension out of range (expected to be in range of [{low}, {high}], but got {got})")
+    with pytest.raises(IndexError, match=want):
+        call(x)
+
+
+def test_reductions_take_dim_keepdim_positionally_and_axis_keepdims_as_aliases():
+    x = Tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    np.testing.assert_array_equal(x.sum(0).data, [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).data, [[6.0], [15.0]])
+    np.testing.assert_array_equal(x.sum(1, True).data, [[6.0], [15.0]])
+    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).data, [[6.0], [15.0]])
+    np.testing.assert_array_equal(x.mean(-1).data, [2.0, 5.0])
+    np.testing.assert_array_equal(x.mean((0, 1), keepdim=True).data, [[3.5]])
+    assert x.sum(dim=()).item() == 21.0  # an empty dim list reduces every dim, as in PyTorch
+    np.testing.assert_array_equal(x.amax(0).data, [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(x.amin(1, keepdim=True).data, [[1.0], [4.0]])
+    with pytest.raises(TypeError, match="both dim=0 and axis=1"):
+        x.sum(0, axis=1)
+    with pytest.raises(ValueError, match="more than once"):
+        x.sum((0, -2))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_dim_zero_or_minus_one_on_a_0d_tensor_is_allowed(name, dim):
+    x = Tensor(np.array(2.5), requires_grad=True)
+    out = getattr(x, name)(dim)
+    assert out.shape == ()
+    assert out.item() == {"softmax": 1.0, "log_softmax": 0.0}.get(name, 2.5)
+    out.backward()
+    assert x.grad == (0.0 if "softmax" in name else 1.0)  # softmax of one element is constant
+    assert getattr(x, name)(dim, keepdim=True).shape == () if name not in ("softmax", "log_softmax") else True
+    with pytest.raises(IndexError, match=r"\[-1, 0\], but got 1"):
+        getattr(x, name)(1)
+
+
+def test_max_and_min_along_a_dim_give_values_and_indices_with_the_gradient_at_the_index():
+    x = Tensor(np.array([[1.0, 3.0, 3.0], [7.0, 2.0, 7.0]]), requires_grad=True)
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.data, [3.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])  # the first maximum, as PyTorch
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    values.backward(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0], [2.0, 0.0, 0.0]])  # ties: all to the index
+    low = x.min(dim=0, keepdim=True)
+    np.testing.assert_array_equal(low.values.data, [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(low.indices.data, [[0, 1, 0]])
+    assert x.max().item() == 7.0 and x.min().item() == 1.0  # no dim: one Tensor
+    with pytest.raises(TypeError, match="amax"):
+        x.max((0, 1))
+    assert x.argmax().item() == 3 and x.argmin().item() == 0  # into the flattened tensor
+    np.testing.assert_array_equal(x.argmax(1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmin(0, keepdim=True).data, [[0, 1, 0]])
+
+
+def test_mean_of_an_integer_tensor_says_to_convert():
+    with pytest.raises(TypeError, match=r"int64.*x\.float\(\)\.mean\(\)"):
+        Tensor([1, 2]).mean()
+    assert Tensor([1, 2]).float().mean().item() == 1.5
+
+
+def test_method_forms_are_the_operators():
+    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    b = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]))
+    for got, want in [(a.add(b), a.data + b.data), (a.add(b, alpha=2), a.data + 2 * b.data),
+                      (a.sub(b), a.data - b.data), (a.sub(2.0, alpha=3), a.data - 6.0),
+                      (a.mul(b), a.data * b.data), (a.div(b), a.data / b.data), (a.pow(2), a.data**2),
+                      (a.pow(b), a.data**b.data), (a.matmul(b), a.data @ b.data), (a.neg(), -a.data),
+                      (a.subtract(b), a.data - b.data), (a.multiply(3), a.data * 3), (a.divide(b), a.data / b.data),
+                      (a.true_divide(2), a.data / 2), (a.negative(), -a.data), (a.exp(), np.exp(a.data)),
+                      (a.log(), np.log(a.data)), (a.sqrt(), np.sqrt(a.data)), (a.abs(), a.data)]:
+        np.testing.assert_allclose(got.data, want, rtol=1e-12)
+        assert got.requires_grad
+    assert a.add(b).op == "+" and a.sub(b).op == "-" and a.div(b).op == "/" and a.matmul(b).op == "@"
+
+
+# The promotion table, derived by hand from PyTorch's rules (categories bool < integer < float; dimensioned
+# tensors outrank 0-d tensors, which outrank Python numbers; a lower-ranked operand decides only when its
+# category is higher; a Python float's dtype is the default float32, a Python int's int64).
+PROMOTION = [
+    ("int64 [2]", lambda: Tensor([1, 2]), 0.5, np.float32),
+    ("int64 0-d", lambda: Tensor(3), 0.5, np.float32),  # the Tensor(3) + 0.5
+    ("float32 [2]", lambda: Tensor([1.0, 2.0]), 0.5, np.float32),
+    ("float32 [2] with a NumPy float64", lambda: Tensor([1.0, 2.0]), np.float64(0.5), np.float32),
+    ("float64 [2]", lambda: Tensor(np.ones(2)), 2, np.float64),
+    ("int32 [2] with int", lambda: Tensor(np.ones(2, np.int32)), 7, np.int32),
+    ("bool [2] with int", lambda: Tensor([True, False]), 2, np.int64),
+    ("bool [2] with bool", lambda: Tensor([True, False]), True, np.bool_),
+    ("bool [2] with float", lambda: Tensor([True, False]), 2.0, np.float32),
+    ("float32 [2] with float64 [2]", lambda: Tensor([1.0, 2.0]), Tensor(np.ones(2)), np.float64),
+    ("float32 [2] with float64 0-d", lambda: Tensor([1.0, 2.0]), Tensor(np.float64(2.0)), np.float32),
+    ("float32 0-d with float64 0-d", lambda: Tensor(1.0), Tensor(np.float64(2.0)), np.float64),
+    ("int64 [2] with float64 0-d", lambda: Tensor([1, 2]), Tensor(np.float64(2.0)), np.float64),
+    ("int64 [2] with float32 [2]", lambda: Tensor([1, 2]), Tensor([1.0, 2.0]), np.float32),  # NumPy: float64
+    ("int32 [2] with int64 0-d", lambda: Tensor(np.ones(2, np.int32)), Tensor(5), np.int32),
+    ("uint8 [2] with int8 [2]", lambda: Tensor(np.ones(2, np.uint8)), Tensor(np.ones(2, np.int8)), np.int16),
+    ("float32 [2] with float64 ndarray", lambda: Tensor([1.0, 2.0]), np.ones(2), np.float64),
+    ("float32 [2] with a list", lambda: Tensor([1.0, 2.0]), [1, 2], np.float32),
+]
+
+
+@pytest.mark.parametrize("case, make, other, want", PROMOTION, ids=[p[0] for p in PROMOTION])
+def test_binary_ops_promote_dtypes_as_pytorch_does(case, make, other, want):
+    from autograd.tensor import result_type
+
+    a = make()
+    assert result_type(a, other) == want and result_type(other, a) == want
+    assert (a + other).dtype == want and (other + a).dtype == want
+    assert (a * other).dtype == want
+    if np.dtype(want).kind != "b":
+        assert (a - other).dtype == want and (other - a).dtype == want
+
+
+def test_true_division_and_float_ops_turn_integers_into_float32():
+    i = Tensor([1, 2])
+    assert (i / 2).dtype == np.float32 and (i / i).dtype == np.float32 and (2 / i).dtype == np.float32
+    np.testing.assert_array_equal((i / 2).data, [0.5, 1.0])
+    for out in (i.exp(), i.log(), i.sqrt(), i.tanh(), i.sigmoid(), i.softmax(), i.log_softmax(), i**0.5, 2.0**i):
+        assert out.dtype == np.float32
+    assert (i**2).dtype == np.int64 and (2**i).dtype == np.int64 and i.sum().dtype == np.int64
+
+
+def test_mixed_precision_gradients_come_back_in_each_leafs_dtype():
+    a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)  # float64
+    out = (a * b).sum()
+    assert out.dtype == np.float64
+    out.backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0])
+
+
+def test_matmul_does_not_mix_dtypes():
+    with pytest.raises(TypeError, match=r"same dtype.*float32.*float64.*\.float\(\)"):
+        Tensor(np.ones((2, 2), np.float32)) @ Tensor(np.ones((2, 2)))
+
+
+def test_to_float_double_long_convert_and_pass_gradients_back():
+    x = Tensor(np.array([1.5, -2.5], dtype=np.float32), requires_grad=True)
+    d = x.double()
+    assert d.dtype == np.float64 and d.op == "to" and d.requires_grad
+    (d * d).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [3.0, -5.0])
+    assert x.float() is x and x.to(np.float32) is x and x.to("cpu") is x and x.to("float32") is x
+    assert x.to(d).dtype == np.float64
+    n = x.long()
+    assert n.dtype == np.int64 and not n.requires_grad
+    np.testing.assert_array_equal(n.data, [1, -2])  # truncates toward zero
+    with pytest.raises(TypeError, match="not a dtype"):
+        x.to("fast")
+    with pytest.raises(ValueError, match="CPU only"):
+        x.to("cuda")
+    with pytest.raises(TypeError, match="bool, integer or floating"):
+        x.to(np.complex64)
+
+
+def test_float_int_bool_of_one_element_tensors():
+    assert float(Tensor([[2.5]])) == 2.5 and isinstance(float(Tensor(3)), float)
+    assert int(Tensor(2.7)) == 2 and int(Tensor([-2.7])) == -2
+    assert bool(Tensor(0.0)) is False and bool(Tensor([3])) is True
+    with pytest.raises(ValueError, match=r"only one element tensors.*\(2,\)"):
+        float(Tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="only one element"):
+        int(Tensor(np.ones((2, 2))))
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="no values is ambiguous"):
+        bool(Tensor(np.ones(0)))
+
+
+def test_len_and_iteration_of_a_0d_tensor_raise_and_rows_stay_in_the_graph():
+    with pytest.raises(TypeError, match="0-d"):
+        len(Tensor(1.0))
+    with pytest.raises(TypeError, match="0-d"):
+        iter(Tensor(1.0))
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 2 and rows[1].op == "getitem"
+    (rows[0] * 2 + rows[1]).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 2.0], [1.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "data, named",
+    [("abc", "str: 'abc'"), (None, "NoneType"), (b"12", "bytes"), ([1.0, "x"], "dtype <U"),
+     (np.array([1, None], dtype=object), "holding NoneType None"), ([1 + 2j], "complex"),
+     ({"a": 1}, "dict"), ([object()], "object")],
+)
+def test_non_numeric_data_is_rejected_at_construction(data, named):
+    with pytest.raises(TypeError, match=re.escape(named)):
+        Tensor(data)
+
+
+def test_construction_rejects_ragged_lists_and_non_numeric_dtypes():
+    with pytest.raises(ValueError, match="rectangular"):
+        Tensor([[1.0], [1.0, 2.0]])
+    with pytest.raises(TypeError, match="dtype must be"):
+        Tensor([1.0], dtype=np.str_)
+    with pytest.raises(TypeError, match="<U3"):
+        Tensor(["1.5"], dtype=np.float32)  # NumPy would parse the string; we refuse it
+
+
+def test_tensors_and_values_do_not_mix():
+    from autograd import Value
+
+    x = Tensor(np.ones(2))
+    for op in (lambda: x + Value(1.0), lambda: Value(1.0) + x, lambda: x * Value(2.0), lambda: Value(2.0) * x,
+               lambda: x ** Value(2.0), lambda: Value(2.0) ** x, lambda: x - Value(1.0), lambda: Value(1.0) / x):
+        with pytest.raises(TypeError, match="cannot combine a Tensor with a Value"):
+            op()
+    with pytest.raises(TypeError, match=r"Tensor\(v\.data\)"):
+        Tensor(Value(1.0))
+    with pytest.raises(TypeError, match=r"v\.data for v in values"):
+        Tensor([Value(1.0), Value(2.0)])

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -16,8 +17,9 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor, is_grad_enabled
+from autograd import is_grad_enabled
 from nn import data, train
+from nn.gradflow import GradientFlow
 from nn.layers import Dropout, Linear, Sequential
 from nn.module import Module
 from nn.optim import SGD
@@ -94,6 +96,10 @@ def test_main_trains_and_writes_checkpoint_config_and_plot(tiny_data, tmp_path, 
     config = json.loads((out / "config.json").read_text())
     assert config["hidden"] == [16] and config["epochs"] == 2 and config["batch_size"] == 32
     assert config["lr"] == 0.01 and config["optimizer"] == "adam" and config["dataset"] == "fashion-mnist"
+    assert config["status"] == "finished" and config["epochs_completed"] == 2
+    printed = [float(re.search(r"train loss (\d+\.\d+)", line).group(1)) for line in epoch_lines]
+    assert config["history"]["train_loss"] == pytest.approx(printed, abs=5e-5)
+    assert config["history"]["test_accuracy"][-1] == pytest.approx(_final_accuracy(stdout), abs=1e-9)
     state = nn.load(out / "model.npz")
     assert {k: v.shape for k, v in state.items()} == {
         "0.weight": (16, 784), "0.bias": (16,), "2.weight": (10, 16), "2.bias": (10,)}
@@ -165,7 +171,7 @@ def test_out_that_is_a_file_exits_2_before_training(tiny_data, tmp_path, capsys)
     blocker.write_text("a file, not a directory")
     assert train.main(_args(tiny_data, blocker / "run")) == 2
     captured = capsys.readouterr()
-    assert "cannot use --out" in captured.err and "epoch" not in captured.out
+    assert f"cannot write to --out {blocker / 'run'}" in captured.err and "epoch" not in captured.out
 
 
 class _NotFoundHandler(http.server.BaseHTTPRequestHandler):
@@ -190,17 +196,19 @@ def dead_mirror():
 
 def test_failed_download_exits_2_with_instructions(tmp_path, capsys, monkeypatch, dead_mirror):
     monkeypatch.setitem(data.MIRRORS, "mnist", (dead_mirror,))
+    (tmp_path / "mnist").mkdir()  # --data-dir must exist; downloads go into it
     code = train.main(["--dataset", "mnist", "--data-dir", str(tmp_path / "mnist"), "--out", str(tmp_path / "run")])
     assert code == 2
     err = capsys.readouterr().err
     assert "could not load mnist" in err and "404" in err and "--data-dir" in err
     assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # created for the write test, removed again: nothing was written
 
 
 @pytest.mark.parametrize("bad", [
     ["--epochs", "0"], ["--epochs", "-3"], ["--lr", "0"], ["--lr", "-0.1"], ["--lr", "nan"],
     ["--hidden", "0"], ["--hidden", "64", "-1"], ["--batch-size", "0"], ["--limit", "0"],
-    ["--epochs", "two"], ["--optimizer", "rmsprop"], ["--dataset", "cifar10"],
+    ["--epochs", "two"], ["--optimizer", "rmsprop"], ["--dataset", "cifar10"], ["--threads", "0"],
 ])
 def test_bad_arguments_are_argparse_errors(bad, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -212,7 +220,8 @@ def test_bad_arguments_are_argparse_errors(bad, capsys):
 def test_defaults():
     args = train.parse_args([])
     assert args.dataset == "fashion-mnist" and args.hidden == [256, 128] and args.optimizer == "adam"
-    assert args.lr == 1e-3 and args.out == Path("runs") / "fashion-mnist"
+    assert args.lr == 1e-3 and args.out is None and not args.force  # None: runs/<dataset>, numbered if taken
+    assert args.threads == train.default_threads() >= 1
     assert train.parse_args(["--optimizer", "sgd"]).lr == train.DEFAULT_LR["sgd"]
     assert train.parse_args(["--hidden"]).hidden == []  # softmax regression
 
@@ -288,7 +297,8 @@ def test_train_epoch_returns_the_per_example_mean_loss():
     model = train.build_model([6], rng, in_features=5, num_classes=3)
     x = rng.standard_normal((10, 5)).astype(np.float32)
     y = rng.integers(0, 3, 10)
-    z = model(Tensor(x.astype(np.float64))).data.astype(np.float64)
+    w = {k: v.astype(np.float64) for k, v in model.state_dict().items()}  # z = W₂ relu(W₁x + b₁) + b₂, in float64
+    z = np.maximum(x @ w["0.weight"].T + w["0.bias"], 0) @ w["2.weight"].T + w["2.bias"]
     expected = np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(10), y])
     loss = train.train_epoch(model, SGD(model.parameters(), lr=0.0), x, y, batch_size=4, rng=rng)
     assert loss == pytest.approx(expected, rel=1e-5)
@@ -302,3 +312,294 @@ def test_train_epoch_lowers_the_loss(tiny_data):
     losses = [train.train_epoch(model, optimizer, ds.x_train, ds.y_train, 32, rng) for _ in range(3)]
     assert losses[0] > losses[1] > losses[2]
     assert losses[0] > 0
+
+
+# -- a command that never lies and never loses work ------------------------------------------------
+
+RUN_FILES = ["config.json", "model.npz", "training.png"]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def _sigint_default() -> None:
+    """In the child, before exec: a shell's background job starts with SIGINT ignored, which Python would
+    inherit (and then never raise KeyboardInterrupt); a terminal's foreground job has the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _config(out: Path) -> dict:
+    return json.loads((out / "config.json").read_text())
+
+
+def _assert_checkpoint_matches_config(out: Path) -> None:
+    """model.npz is finite and config.json's history has one entry per finished epoch."""
+    config = _config(out)
+    done = config["epochs_completed"]
+    assert len(config["history"]["train_loss"]) == len(config["history"]["test_accuracy"]) == done
+    if done:
+        state = nn.load(out / "model.npz")
+        assert all(np.isfinite(v).all() for v in state.values())
+    else:
+        assert not (out / "model.npz").exists()
+
+
+def test_nan_loss_stops_at_once_with_one_line_and_exit_1(tiny_data, tmp_path):
+    # SGD at lr 1e6 blows the weights up within a few steps; the loss overflows to inf, then nan.
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "nn.train", *_args(tiny_data, out, "--optimizer", "sgd", "--lr", "1e6",
+                                                  "--hidden", "256", "128", "--epochs", "20")],
+        check=False, capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # no overflow RuntimeWarnings, no traceback
+    match = re.fullmatch(r"nn\.train: stopped at epoch (\d+), step (\d+)/7: training loss is (nan|inf|-inf); "
+                         r"try a smaller --lr than 1e\+06 \(e\.g\. 1e\+05\)\. (.*)", lines[0])
+    assert match, lines[0]
+    stopped_in = int(match.group(1))
+    printed = [line for line in result.stdout.splitlines() if line.startswith("epoch")]
+    assert len(printed) == stopped_in - 1 and "final test accuracy" not in result.stdout
+
+    assert sorted(p.name for p in out.iterdir()) == (RUN_FILES if stopped_in > 1 else ["config.json", "training.png"])
+    config = _config(out)
+    assert config["epochs_completed"] == stopped_in - 1
+    assert config["status"].startswith(f"stopped at epoch {stopped_in}, step {match.group(2)}/7")
+    _assert_checkpoint_matches_config(out)
+    assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
+    assert ("No epoch finished" in lines[0]) == (stopped_in == 1)
+
+
+def test_weights_gone_non_finite_after_a_finite_loss_keep_the_previous_checkpoint(tiny_data, tmp_path, capsys,
+                                                                                  monkeypatch):
+    # The last update of epoch 2 writes inf into a weight; the loss that led to it was finite. The check
+    # before saving must catch it: model.npz stays epoch 1's.
+    class Overflowing(SGD):
+        calls = 0
+
+        def step(self):
+            super().step()
+            Overflowing.calls += 1
+            if Overflowing.calls == 14:  # 200 images in batches of 32: 7 steps per epoch
+                self.params[0].data[0, 0] = np.inf
+
+    monkeypatch.setattr(train, "make_optimizer", lambda name, params, lr: Overflowing(params, lr=lr))
+    out = tmp_path / "run"
+    assert train.main(_args(tiny_data, out, "--epochs", "3")) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("nn.train: stopped at epoch 2, step 7/7: the update made the weights nan or inf; "
+                                   "try a smaller --lr than 0.01 (e.g. 0.001).")
+    assert f"{out} keeps 1 finished epoch: model.npz (epoch 1)" in captured.err
+    assert _config(out)["epochs_completed"] == 1
+    _assert_checkpoint_matches_config(out)
+    model, _ = train.load_checkpoint(out)
+    ds = data.load_fashion_mnist(root=tiny_data, download=False)
+    printed = float(re.search(r"epoch\s+1/3 .*test accuracy (\d+\.\d+)%", captured.out).group(1)) / 100
+    assert train.evaluate(model, ds.x_test, ds.y_test) == pytest.approx(printed, abs=1e-9)  # epoch 1's weights
+
+
+def test_train_epoch_raises_on_a_non_finite_loss_before_updating(tiny_data):
+    rng = np.random.default_rng(0)
+    model = train.build_model([4], rng, in_features=3, num_classes=2)
+    before = model.state_dict()
+    x = np.ones((6, 3), np.float32)
+    x[0, 0] = np.nan  # shuffled into some batch of the first epoch; batch_size 6: the only batch
+    step_losses: list[float] = []
+    with pytest.raises(train.NonFiniteLossError) as err:
+        train.train_epoch(model, SGD(model.parameters(), lr=0.1), x, np.zeros(6, np.int64), 6, rng,
+                          step_losses=step_losses)
+    assert err.value.step == 1 and "training loss is nan" in str(err.value)
+    assert step_losses == []
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_ctrl_c_after_the_first_epoch_keeps_it_and_exits_130(tiny_data, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn.train", *_args(tiny_data, out, "--epochs", "100000")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path,
+        preexec_fn=_sigint_default,  # noqa: PLW1509 - no other thread runs while this test starts the child
+    )
+    try:
+        first = [proc.stdout.readline() for _ in range(2)]  # the header, then epoch 1
+        assert first[1].startswith("epoch   1/100000"), first
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and len(stderr.splitlines()) == 1, stderr
+    assert re.fullmatch(r"nn\.train: interrupted (in epoch \d+, step \d/7|after epoch \d+) \(Ctrl-C\)\. "
+                        rf"{re.escape(str(out))} keeps \d+ finished epochs?: model\.npz \(epoch \d+\), config\.json, "
+                        r"training\.png\.\n", stderr), stderr
+    printed = 1 + sum(line.startswith("epoch") for line in stdout.splitlines())
+    config = _config(out)
+    assert config["epochs_completed"] == printed >= 1  # every epoch line printed is an epoch kept
+    assert config["status"].startswith("interrupted")
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES  # and no temporary files
+    _assert_checkpoint_matches_config(out)
+    train.load_checkpoint(out)
+
+
+def test_sigint_during_a_checkpoint_write_is_held_until_it_is_done():
+    done = []
+    with pytest.raises(KeyboardInterrupt), train._sigint_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("the rest of the block ran")
+    assert done == ["the rest of the block ran"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the old handler is back
+
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """A directory this process cannot create files in (as root, permission bits do not stop writes)."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        yield locked
+        locked.chmod(0o755)
+    else:
+        yield Path("/sys/kernel")  # sysfs: root may read it, but not create files in it
+
+
+def test_unwritable_out_exits_2_before_loading_data(unwritable, tmp_path, capsys):
+    out = unwritable / "run"
+    # --data-dir names an empty directory: had the data been loaded first, the error would be about the data.
+    (tmp_path / "empty").mkdir()
+    assert train.main(["--data-dir", str(tmp_path / "empty"), "--out", str(out), "--no-download"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"nn.train: cannot write to --out {out}: ") and captured.err.count("\n") == 1
+    assert "choose a directory you can write to" in captured.err and captured.out == ""
+    assert not out.exists()
+
+
+def test_existing_run_is_refused_without_force_and_replaced_with_it(tiny_data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main(_args(tiny_data, out, "--seed", "1")) == 0
+    before = {name: (out / name).read_bytes() for name in RUN_FILES}
+    capsys.readouterr()
+
+    assert train.main(_args(tiny_data, out, "--seed", "2")) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"nn.train: --out {out} already holds a run (model.npz, config.json, training.png); "
+                            "pass --force to replace it, or choose another --out\n")
+    assert captured.out == ""
+    assert {name: (out / name).read_bytes() for name in RUN_FILES} == before  # untouched
+
+    assert train.main(_args(tiny_data, out, "--seed", "2", "--force")) == 0
+    assert f"replacing the run in {out} (--force)" in capsys.readouterr().out
+    assert _config(out)["seed"] == 2
+    assert (out / "model.npz").read_bytes() != before["model.npz"]
+
+
+def test_default_out_picks_a_fresh_numbered_directory(tiny_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "8", "--no-download", "--limit", "64"]
+    (tmp_path / "runs" / "fashion-mnist-2").mkdir(parents=True)  # empty: free to use
+    (tmp_path / "runs" / "fashion-mnist-2" / "notes.txt").write_text("not a run")
+    for expected in ("fashion-mnist", "fashion-mnist-2", "fashion-mnist-3"):
+        assert train.main(args) == 0
+        stdout = capsys.readouterr().out
+        assert f"wrote {Path('runs', expected, 'model.npz')}" in stdout
+        if expected != "fashion-mnist":
+            assert f"runs/fashion-mnist holds an earlier run; writing this one to runs/{expected}" in stdout
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["fashion-mnist", "fashion-mnist-2",
+                                                                      "fashion-mnist-3"]
+    assert (tmp_path / "runs" / "fashion-mnist-2" / "notes.txt").read_text() == "not a run"
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "abc"])
+def test_invalid_seed_is_an_argparse_error_that_leaves_nothing(seed, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--seed", seed])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed" in err and ">= 0" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no runs/ directory
+
+
+def test_data_dir_that_does_not_exist_is_named_and_not_created(tmp_path, capsys):
+    typo = tmp_path / "fashoin"
+    code = train.main(["--data-dir", str(typo), "--out", str(tmp_path / "run")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (f"nn.train: --data-dir {typo} does not exist; check the path (to download into a new "
+                   f"directory, create it first: mkdir -p {typo})\n")
+    assert not typo.exists() and not (tmp_path / "run").exists()
+
+
+def test_plot_title_names_every_non_default_option_that_changes_the_result():
+    assert train.plot_title(train.parse_args([])) == "fashion-mnist, MLP 784-256-128-10"
+    title = train.plot_title(train.parse_args(
+        ["--limit", "200", "--optimizer", "sgd", "--seed", "3", "--epochs", "5", "--batch-size", "64",
+         "--lr-schedule", "constant", "--hidden", "32", "--threads", "1", "--out", "x"]))
+    assert title == ("fashion-mnist, MLP 784-32-10   --epochs 5 --batch-size 64 --optimizer sgd "
+                     "--lr-schedule constant --seed 3 --limit 200")  # sgd's default lr: not named; threads, out: no effect
+    assert "--lr 0.5" in train.plot_title(train.parse_args(["--optimizer", "sgd", "--lr", "0.5"]))
+    assert "--lr 0.01" in train.plot_title(train.parse_args(["--lr", "0.01"]))
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]  # signature, IHDR length and type, then width and height
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+def test_training_png_has_the_title_and_a_gradient_flow_row(tiny_data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main(_args(tiny_data, out)) == 0
+    capsys.readouterr()
+    # Two rows of panels at 100 dpi (loss, accuracy; gradient norms, activations): 10 × 7.6 inches.
+    assert _png_size(out / "training.png") == (1000, 760)
+    flat = tmp_path / "flat.png"
+    train.plot_history([1.0, 0.5], [0.5, 0.7], flat, "no flow")
+    assert _png_size(flat) == (1000, 400)
+
+
+def test_blas_threads_are_limited_during_the_run_and_restored(tiny_data, tmp_path, capsys, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    seen = []
+    real_train_epoch = train.train_epoch
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return real_train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train_epoch", spy)
+    outside = blas_threads()
+    assert train.main(_args(tiny_data, tmp_path / "run", "--threads", "1")) == 0
+    assert "1 BLAS thread" in capsys.readouterr().out
+    assert seen and all(threads == [1] * len(outside) for threads in seen)
+    assert blas_threads() == outside
+
+
+def test_progress_bar_comes_from_tqdm_auto():
+    import tqdm.auto
+
+    assert train.tqdm is tqdm.auto.tqdm  # a widget in Jupyter, a text bar on a terminal
+
+
+def test_load_checkpoint_of_a_run_without_a_finished_epoch_says_so(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"status": "interrupted before the first step"}))
+    with pytest.raises(FileNotFoundError, match="before its first epoch finished.*interrupted before the first step"):
+        train.load_checkpoint(tmp_path)
+
+
+def test_plot_of_a_run_stopped_before_any_step_is_written_without_warnings(tmp_path):
+    import warnings
+
+    model = train.build_model([8], np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. matplotlib's "No artists with labels found to put in legend"
+        train.plot_history([], [], tmp_path / "p.png", "t\ninterrupted before the first step", step_losses=[],
+                           steps_per_epoch=7, flow=GradientFlow(model), stop="interrupted before the first step",
+                           stop_at=0.0)
+    assert (tmp_path / "p.png").read_bytes()[:8] == PNG_MAGIC

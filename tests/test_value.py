@@ -65,6 +65,8 @@ UNARY = {
     "reciprocal of small": (lambda v: 1 / v, [1e-3, -1e-3, 0.5]),  # division by small numbers
     "rsub": (lambda v: 2.5 - v, [1.0]),
     "radd, rmul": (lambda v: 3 * v + 1, [-1.0, 2.0]),
+    "2 ** x": (lambda v: 2 ** v, [-3.0, 0.0, 0.5, 4.0]),
+    "0.3 ** x": (lambda v: 0.3**v, [-2.0, 1.5]),
 }
 
 
@@ -127,6 +129,72 @@ def test_dot_with_the_same_value_as_weight_and_input():
     assert w.grad == 8.0
 
 
+def test_division_and_subtraction_are_one_node_each_with_their_own_derivative():
+    a, b = Value(3.0), Value(-2.0)
+    q = a / b
+    assert (q.op, q.inputs, q.data) == ("/", (a, b), -1.5)
+    q.backward()
+    assert a.grad == -0.5  # 1/b
+    assert b.grad == -0.75  # -a/b² = -3/4
+    c, d = Value(5.0), Value(7.0)
+    r = c - d
+    assert (r.op, r.inputs, r.data) == ("-", (c, d), -2.0)
+    r.backward()
+    assert (c.grad, d.grad) == (1.0, -1.0)
+    e = Value(2.0)
+    (e / e).backward()  # the same node on both sides: 1/e - e/e² = 0
+    assert e.grad == 0.0
+    (e - e).backward()
+    assert e.grad == 0.0
+    f = Value(4.0)
+    g = 1.0 / f
+    assert g.op == "/" and g.inputs[1] is f and g.inputs[0].data == 1.0
+    h = 10.0 - f
+    assert h.op == "-" and h.inputs[1] is f and h.data == 6.0
+
+
+def test_a_number_to_a_value_power():
+    x = Value(3.0)
+    y = 2 ** x
+    assert (y.data, y.op, y.inputs) == (8.0, "2**", (x,))
+    y.backward()
+    assert x.grad == pytest.approx(8.0 * math.log(2.0))  # d/dx 2ˣ = 2ˣ ln 2
+    z = Value(2.0)
+    (0.0**z).backward()  # 0ˣ = 0 for x > 0: slope 0, as in PyTorch
+    assert z.grad == 0.0
+    n = Value(3.0)
+    out = (-2.0) ** n
+    assert out.data == -8.0
+    out.backward()
+    assert math.isnan(n.grad)  # ln of a negative base is not real: nan, as PyTorch gives
+    assert (10.0 ** Value(400.0)).data == math.inf
+    with pytest.raises(TypeError, match="exponent must be a number"):
+        Value(2.0) ** Value(2.0)
+
+
+def test_float_int_bool_item_and_method_forms():
+    v = Value(-2.5)
+    assert float(v) == -2.5 and int(v) == -2 and bool(v) is True and bool(Value(0.0)) is False
+    assert v.item() == -2.5 and isinstance(v.item(), float)
+    w = Value(4.0)
+    for got, op, want in [(v.add(w), "+", 1.5), (v.sub(w), "-", -6.5), (v.mul(w), "*", -10.0),
+                          (v.div(w), "/", -0.625), (w.pow(0.5), "**0.5", 2.0), (v.neg(), "neg", 2.5),
+                          (v.add(1), "+", -1.5)]:
+        assert (got.op, got.data) == (op, want)
+    assert math.exp(Value(0.0)) == 1.0  # anything that takes a float takes a Value (its number)
+
+
+def test_values_and_tensors_do_not_mix():
+    import numpy as np
+
+    from autograd import Tensor
+
+    for op in (lambda: Value(1.0) + Tensor(np.ones(2)), lambda: Tensor(np.ones(2)) + Value(1.0),
+               lambda: Value(1.0) * Tensor(1.0), lambda: Value(1.0) - Tensor(1.0), lambda: Value(1.0) / Tensor(1.0)):
+        with pytest.raises(TypeError, match="cannot combine a Tensor with a Value"):
+            op()
+
+
 # -- numerical safety at the extremes ----------------------------------------------------------------
 
 
@@ -157,14 +225,21 @@ def test_saturated_gradients_are_zero_not_nan():
         (lambda: Value(0.0) ** -1, "**", "0.0"),
         (lambda: Value(0.0) ** -2.5, "**", "0.0"),
         (lambda: Value(-8.0) ** 0.5, "**", "-8.0"),
-        (lambda: Value(1.0) / Value(0.0), "**", "0.0"),
-        (lambda: 3.0 / Value(0.0), "**", "0.0"),
+        (lambda: (-8.0) ** Value(0.5), "**", "-8.0"),
+        (lambda: 0.0 ** Value(-1.0), "**", "0.0"),
     ],
 )
 def test_domain_errors_name_the_op_and_the_value(build, op, shown):
     with pytest.raises(ValueError) as info:
         build()
     assert op in str(info.value) and shown in str(info.value)
+
+
+@pytest.mark.parametrize("build", [lambda: Value(1.0) / Value(0.0), lambda: 3.0 / Value(0.0), lambda: Value(2.0) / 0])
+def test_division_by_a_zero_value_says_division_by_zero(build):
+    # Was "'**': 0.0 ** -1 is undefined" when a / b was built as a * b**-1.
+    with pytest.raises(ZeroDivisionError, match=r"'/': division by zero \(.*/ 0\.0\)"):
+        build()
 
 
 def test_bad_operands_are_rejected_clearly():
@@ -290,8 +365,9 @@ def test_no_grad_records_no_graph():
     assert c.op == "" and c.inputs == () and c.is_leaf
     assert not any(isinstance(r, Value) for r in gc.get_referents(c))  # holds nothing alive
     assert c.data == pytest.approx(math.tanh(6.0) + 7.0)
-    c.backward()
-    assert (a.grad, b.grad) == (0.0, 0.0)
+    with pytest.raises(RuntimeError, match="no_grad"):  # as a Tensor (and PyTorch) refuse it
+        c.backward()
+    assert (a.grad, b.grad, c.grad) == (0.0, 0.0, 0.0)
     d = a * b  # recording is back on after the block
     assert d.inputs == (a, b)
 
@@ -308,6 +384,7 @@ OPS = {
     "log": lambda u, v: (u * u + 0.5).log(),
     "exp": lambda u, v: (u.tanh() * v.tanh()).exp(),
     "square": lambda u, v: u**2,
+    "rpow": lambda u, v: 1.5 ** u.tanh(),
     "dot": lambda u, v: Value.dot([u, v], [v, u], u),
     "sum": lambda u, v: Value.sum([u, v, u]),
 }

@@ -1,44 +1,69 @@
-"""draw_dot: the structure of the Digraph it builds, when gradients appear, deep graphs, and a real ``dot`` render.
+"""draw_dot: names, values, gradients, local derivatives and colours in the DOT it builds; the budget that
+keeps big graphs drawable; summaries of nn models; layout that fits a notebook column; a real ``dot`` render.
 
-Graphs are checked through their DOT source (records, op ovals, edges), so the tests need no renderer,
-except the one that renders to SVG with the real ``dot`` binary.
+Graphs are checked through their DOT source: each value is a node with an HTML-like table label, each op an
+ellipse ``o<k>`` feeding the value ``n<k>`` it made, and each use of an input an edge ``n<j> -> o<k>``.
 """
 from __future__ import annotations
 
 import html
 import math
+import random
 import re
 import shutil
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, draw_dot
+from autograd import Tensor, Value, draw_dot, palette
+from nn import Linear, ReLU, Sequential
+from nn import functional as F
+from nn.data import make_moons
+from nn.moons import hinge_loss
+from nn.scalar import MLP, Neuron
 
-# graphviz quotes a label only when it must: `label=tanh` but `label="*"`
-NODE = re.compile(r'^\t("?\w+"?) \[label=("(?:[^"\\]|\\.)*"|\w+)(.*)\]$')
-EDGE = re.compile(r'^\t("?[\w]+"?) -> ("?[\w]+"?)(?: \[.*\])?$')
+NODE = re.compile(r"^\t(\w+) \[label=<(.*)> (.*)\]$")
+EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
 
 
-def parse(dot) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str]]]:
-    """(name -> (label, other attributes), [(tail, head)]) from a Digraph's DOT source."""
+def parse(dot) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str, str]]]:
+    """(name -> (label, attributes), [(tail, head, attributes)]) from a Digraph's DOT source."""
     nodes, edges = {}, []
     for line in dot.source.splitlines():
         if m := NODE.match(line):
-            label = m.group(2)[1:-1] if m.group(2).startswith('"') else m.group(2)
-            nodes[m.group(1).strip('"')] = (label, m.group(3))
+            nodes[m.group(1)] = (m.group(2), m.group(3))
         elif m := EDGE.match(line):
-            edges.append((m.group(1).strip('"'), m.group(2).strip('"')))
+            edges.append((m.group(1), m.group(2), m.group(3) or ""))
     return nodes, edges
 
 
-def records(dot) -> list[str]:
-    return [label for label, attrs in parse(dot)[0].values() if "shape=record" in attrs]
+def values(dot) -> dict[str, str]:
+    """Value boxes (name -> label), not op ovals."""
+    return {k: label for k, (label, attrs) in parse(dot)[0].items() if "shape=plain" in attrs}
 
 
 def ops(dot) -> list[str]:
     return [label for label, attrs in parse(dot)[0].values() if "shape=ellipse" in attrs]
+
+
+def text(label: str) -> list[str]:
+    """The visible text of each table cell of a label, unescaped."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", label)]
+
+
+def box(dot, name: str) -> str:
+    (label,) = [label for label in values(dot).values() if text(label)[:1] == [name]]
+    return label
+
+
+def grad_cell(label: str) -> tuple[str, str | None]:
+    """(text, bgcolor) of a value's grad cell."""
+    m = re.search(r'<td(?: width="\d+")?(?: bgcolor="([^"]+)")?>(grad (?:[^<]|<br/>)*)</td>', label)
+    assert m, label
+    return html.unescape(m.group(2).replace("<br/>", " ")), m.group(1)
 
 
 def neuron():
@@ -46,147 +71,151 @@ def neuron():
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.0 + math.atanh(1 / math.sqrt(2)), label="b")
-    x1w1 = x1 * w1
-    x2w2 = x2 * w2
-    n = x1w1 + x2w2 + b
+    n = x1 * w1 + x2 * w2 + b
     n.label = "n"
     o = n.tanh()
     o.label = "o"
     return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
 
 
-def record_of(dot, label: str) -> str:
-    (rec,) = [r for r in records(dot) if r.startswith("{ " + label + " |")]
-    return rec
+def key_of(dot, node) -> str:
+    """The DOT name of the box of the value whose label is ``node.label``."""
+    (k,) = [k for k, label in values(dot).items() if text(label)[:1] == [node.label]]
+    return k
 
 
 # -- Value graphs --------------------------------------------------------------------------------------
 
 
-def test_neuron_graph_has_one_record_per_value_one_oval_per_op_and_all_edges():
+def test_neuron_graph_has_one_box_per_value_one_oval_per_op_and_all_edges():
     o, _ = neuron()
     dot = draw_dot(o)
-    # values: x1 x2 w1 w2 b, x1w1, x2w2, x1w1+x2w2, n, o  -> 10 records
-    assert len(records(dot)) == 10
+    # values: x1 x2 w1 w2 b, x1w1, x2w2, x1w1+x2w2, n, o  -> 10 boxes
+    assert len(values(dot)) == 10
     assert sorted(ops(dot)) == sorted(["*", "*", "+", "+", "tanh"])
     # each op: one edge per input plus one to its output: (2+1)*4 + (1+1)
     assert len(parse(dot)[1]) == 14
     for name in ("x1", "x2", "w1", "w2", "b", "n", "o"):
-        record_of(dot, name)
+        box(dot, name)
 
 
-def test_every_op_oval_sits_between_its_inputs_and_its_output():
-    o, v = neuron()
-    nodes, edges = parse(draw_dot(o))
-    tanh_oval = next(name for name, (label, attrs) in nodes.items() if label == "tanh")
-    assert (tanh_oval, str(id(o))) in edges
-    assert (str(id(v["n"])), tanh_oval) in edges
-    # leaves have no op oval of their own
-    assert not any(head == str(id(v["x1"])) for _, head in edges)
-
-
-def test_before_backward_grads_are_shown_as_unknown_not_as_zero():
+def test_before_backward_grads_are_unknown_not_zero():
     o, _ = neuron()
-    recs = records(draw_dot(o))
-    assert all(r.endswith("| grad ? }") for r in recs), recs
-    assert not any("grad 0" in r for r in recs)
+    dot = draw_dot(o)
+    assert all(grad_cell(label)[0] == "grad ?" for label in values(dot).values())
+    assert "grad 0" not in dot.source
 
 
 def test_after_backward_grads_appear_with_hand_derived_values():
     o, _ = neuron()
     o.backward()
     dot = draw_dot(o)
-    # do/dn = 1 - o² = 1 - 1/2 = 0.5; n = x1 w1 + x2 w2 + b, so do/dx1 = w1·0.5 = -1.5, do/dw1 = x1·0.5 = 1,
+    # do/dn = 1 - o² = 0.5; n = x1 w1 + x2 w2 + b, so do/dx1 = w1·0.5 = -1.5, do/dw1 = x1·0.5 = 1,
     # do/dx2 = w2·0.5 = 0.5, do/dw2 = x2·0.5 = 0, do/db = 0.5; o itself: do/do = 1.
-    assert record_of(dot, "o") == "{ o | data 0.7071 | grad 1 }"
-    assert record_of(dot, "n") == "{ n | data 0.8814 | grad 0.5 }"
-    assert record_of(dot, "x1") == "{ x1 | data 2 | grad -1.5 }"
-    assert record_of(dot, "w1") == "{ w1 | data -3 | grad 1 }"
-    assert record_of(dot, "x2") == "{ x2 | data 0 | grad 0.5 }"
-    assert record_of(dot, "w2") == "{ w2 | data 1 | grad 0 }"
-    assert record_of(dot, "b") == "{ b | data 6.881 | grad 0.5 }"
+    expected = {"o": ("0.7071", "1"), "n": ("0.8814", "0.5"), "x1": ("2", "-1.5"), "w1": ("-3", "1"),
+                "x2": ("0", "0.5"), "w2": ("1", "0"), "b": ("6.881", "0.5")}
+    for name, (data, grad) in expected.items():
+        assert text(box(dot, name)) == [name, f"data {data}", f"grad {grad}"]
 
 
-def test_show_grad_explicit_overrides_the_auto_rule():
+def test_grad_colour_is_signed_on_a_log_scale_and_zero_and_unknown_are_distinct():
     o, _ = neuron()
-    assert record_of(draw_dot(o, show_grad=True), "x1") == "{ x1 | data 2 | grad 0 }"
+    assert grad_cell(box(draw_dot(o), "x1"))[1] == palette.UNKNOWN
     o.backward()
-    assert all(r.endswith("| grad ? }") for r in records(draw_dot(o, show_grad=False)))
+    dot = draw_dot(o)
+    # drawn |grad|s run from 0.5 to 1.5: -1.5 is the strongest blue, 0.5 the palest red, 0 is grey
+    assert grad_cell(box(dot, "x1"))[1] == "#4393c3"
+    assert grad_cell(box(dot, "b"))[1] == "#fde4d6"
+    assert grad_cell(box(dot, "w2"))[1] == palette.ZERO
+    w1 = grad_cell(box(dot, "w1"))[1]  # log10(1) is 63% of the way from log10(0.5) to log10(1.5)
+    t = (math.log10(1) - math.log10(0.5)) / (math.log10(1.5) - math.log10(0.5))
+    assert w1 == "#{:02x}{:02x}{:02x}".format(*(round(a + (b - a) * t) for a, b in zip((0xFD, 0xE4, 0xD6), (0xD6, 0x60, 0x4D))))
+    assert palette.ZERO != palette.UNKNOWN
 
 
-def test_root_stands_out_and_caption_is_drawn():
+def test_legend_shows_the_scale_and_the_roles_drawn():
     o, _ = neuron()
-    dot = draw_dot(o, label="a neuron", rankdir="TB")
-    nodes, _ = parse(dot)
-    thick = [name for name, (_, attrs) in nodes.items() if "penwidth" in attrs]
-    assert thick == [str(id(o))]
-    assert "label=\"a neuron\"" in dot.source and "rankdir=TB" in dot.source
+    o.backward()
+    source = html.unescape(draw_dot(o).source)
+    for role in ("input", "parameter", "intermediate", "output"):
+        assert f">{role}</td>" in source
+    assert ">constant</td>" not in source  # no constant in this graph
+    assert "−1.5</td>" in source and ">0.5</td>" in source
+    assert ">input</td>" not in html.unescape(draw_dot(o, legend=False).source)
 
 
-def test_input_used_twice_gets_two_edges_into_the_op():
-    x = Value(3.0, label="x")
-    y = x * x
-    nodes, edges = parse(draw_dot(y))
-    oval = next(name for name, (label, _) in nodes.items() if label == "*")
-    assert edges.count((str(id(x)), oval)) == 2
-    assert len(records(draw_dot(y))) == 2
+def test_roles_are_drawn_as_borders():
+    o, _ = neuron()
+    c = Value(2.0)  # an unlabelled number: a constant
+    dot = draw_dot(o * c)
+    colour = lambda label: re.search(r'color="([^"]+)"', label).group(1)
+    assert colour(box(dot, "x1")) == palette.ROLE_STYLE["input"][0]
+    assert colour(box(dot, "w1")) == palette.ROLE_STYLE["parameter"][0]
+    assert colour(box(dot, "o")) == palette.ROLE_STYLE["intermediate"][0]
+    (root,) = [label for k, label in values(dot).items() if k == "n0"]
+    assert colour(root) == palette.ROLE_STYLE["output"][0] and 'border="3"' in root
+    (const,) = [label for label in values(dot).values() if text(label) == ["data 2", "grad ?"]]
+    assert 'style="dashed"' in const
+
+
+def test_show_local_labels_each_edge_with_its_local_derivative():
+    o, v = neuron()
+    dot = draw_dot(o, show_local=True)
+    _nodes, edges = parse(dot)
+    label = {(t, h): re.search(r"label=<([^>]*)>", a).group(1) for t, h, a in edges if "label=" in a}
+    x1, w1, n = key_of(dot, v["x1"]), key_of(dot, v["w1"]), key_of(dot, v["n"])
+    mul = next(h for t, h, _ in edges if t == x1)
+    assert label[(x1, mul)] == "-3"  # ∂(x1·w1)/∂x1 = w1
+    assert label[(w1, mul)] == "2"  # ∂(x1·w1)/∂w1 = x1
+    tanh = next(h for t, h, _ in edges if t == n)
+    assert label[(n, tanh)] == "0.5"  # 1 - tanh²(n) = 1 - 1/2
+    assert "label=" not in "".join(a for _, _, a in parse(draw_dot(o))[1])
+
+
+def test_fan_out_gets_one_edge_per_use_each_with_its_local():
+    a = Value(3.0, label="a")
+    b = a + a
+    dot = draw_dot(b, show_local=True)
+    _, edges = parse(dot)
+    into_plus = [attrs for t, h, attrs in edges if t == key_of(dot, a)]
+    assert len(into_plus) == 2 and all("label=<1>" in x for x in into_plus)
+    sq = draw_dot(a * a, show_local=True)
+    assert [x for t, _, x in parse(sq)[1] if t == key_of(sq, a)] == ['label=<3> fontcolor="#1b7837"'] * 2
 
 
 def test_fused_dot_is_one_oval_with_an_edge_from_every_input():
     ws = [Value(0.5, label="w1"), Value(-1.0, label="w2")]
     xs = [Value(2.0, label="x1"), Value(3.0, label="x2")]
-    b = Value(0.25, label="b")
-    z = Value.dot(ws, xs, b)
-    dot = draw_dot(z)
+    z = Value.dot(ws, xs, Value(0.25, label="b"))
+    dot = draw_dot(z, show_local=True)
     assert ops(dot) == ["dot"]
-    assert len(records(dot)) == 6
+    assert len(values(dot)) == 6
     assert len(parse(dot)[1]) == 5 + 1  # five inputs in, one result out
-    assert records(dot)[0] == "{ data -1.75 | grad ? }"  # 0.5·2 − 1·3 + 0.25
-
-
-def test_power_op_shows_its_exponent():
-    assert ops(draw_dot(Value(3.0) ** 2)) == ["**2"]
-
-
-def test_numbers_are_compact():
-    a = Value(123456.789, label="a")
-    b = Value(1e-7, label="b")
-    dot = draw_dot(a * b)
-    assert record_of(dot, "a").startswith("{ a | data 1.235e+05 |")
-    assert record_of(dot, "b").startswith("{ b | data 1e-07 |")
-
-
-def test_ten_thousand_deep_chain_builds_without_recursion():
-    x = Value(0.0, label="x0")
-    for _ in range(10_000):
-        x = x.tanh()
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(200)  # prove the walk is iterative, not just under the default limit
-    try:
-        dot = draw_dot(x)
-    finally:
-        sys.setrecursionlimit(limit)
-    assert len(records(dot)) == 10_001
-    assert ops(dot).count("tanh") == 10_000
-
-
-def test_max_nodes_cuts_the_graph_with_a_note():
-    x = Value(0.5, label="x0")
-    for _ in range(50):
-        x = x.tanh()
-    dot = draw_dot(x, max_nodes=5)
-    assert len(records(dot)) == 5
-    assert "46 more values not shown (max_nodes=5)" in dot.source
+    assert text(values(dot)["n0"]) == ["data -1.75", "grad ?"]  # 0.5·2 − 1·3 + 0.25
     _, edges = parse(dot)
-    assert any(tail == "cut" for tail, _ in edges)
-    with pytest.raises(ValueError, match="max_nodes"):
-        draw_dot(x, max_nodes=0)
+    local = {t: re.search(r"label=<([^>]*)>", a).group(1) for t, _, a in edges if "label=" in a}
+    assert local[key_of(dot, ws[1])] == "3" and local[key_of(dot, xs[1])] == "-1"  # ∂z/∂w2 = x2, ∂z/∂x2 = w2
 
 
-def test_labels_with_record_syntax_are_escaped():
-    a = Value(1.0, label="a|{b}<c>")
-    dot = draw_dot(a)
-    assert records(dot) == [r"{ a\|\{b\}\<c\> | data 1 | grad ? }"]
+def test_power_op_shows_its_exponent_and_numbers_are_compact():
+    assert ops(draw_dot(Value(3.0) ** 2)) == ["**2"]
+    dot = draw_dot(Value(123456.789, label="a") * Value(1e-7, label="b"))
+    assert text(box(dot, "a"))[1] == "data 1.235e+05"
+    assert text(box(dot, "b"))[1] == "data 1e-07"
+
+
+def test_labels_are_escaped():
+    a = Value(1.0, label="a<b> & {c}|")
+    assert "a&lt;b&gt; &amp; {c}|" in draw_dot(a).source
+
+
+def test_unknown_op_is_drawn_with_its_name_and_an_unknown_local():
+    a = Value(2.0, label="a")
+    out = a * 3.0
+    out._op = "MyOp"  # an op this library has no local rule for (as a user-defined Function would be)
+    dot = draw_dot(out, show_local=True)
+    assert ops(dot) == ["MyOp"]
+    assert all("label=<?>" in attrs for t, _, attrs in parse(dot)[1] if t == key_of(dot, a))
 
 
 def test_bad_arguments_are_named():
@@ -194,6 +223,104 @@ def test_bad_arguments_are_named():
         draw_dot(1.5)
     with pytest.raises(ValueError, match="rankdir"):
         draw_dot(Value(1.0), rankdir="sideways")
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_dot(Value(1.0), max_nodes=0)
+
+
+# -- budget and summaries ----------------------------------------------------------------------------
+
+
+def chain(n: int) -> Value:
+    x = Value(0.5, label="x0")
+    for _ in range(n):
+        x = x.tanh()
+    return x
+
+
+def test_ten_thousand_deep_chain_draws_whole_without_recursion():
+    x = chain(10_000)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # prove the walk is iterative, not just under the default limit
+    try:
+        dot = draw_dot(x, max_nodes=None)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(values(dot)) == 10_001
+    assert ops(dot).count("tanh") == 10_000
+
+
+def test_default_view_of_a_100k_value_graph_keeps_the_budget_and_says_what_it_cut():
+    x = chain(100_000)
+    dot = draw_dot(x)
+    assert len(values(dot)) == 200  # the default max_nodes
+    note = html.unescape(parse(dot)[0]["cut"][0])
+    assert "99,801 more values not shown (max_nodes=200)" in note and "max_nodes=None" in note
+    assert any(t == "cut" for t, _, _ in parse(dot)[1])
+    assert len(values(draw_dot(x, max_nodes=10))) == 10
+
+
+def test_cut_keeps_the_values_nearest_the_root():
+    x = chain(50)
+    dot = draw_dot(x, max_nodes=5, collapse=False)
+    assert [text(label)[0] for label in values(dot).values()] == [f"data {v}" for v in _tanh_chain(0.5, 50)[-1:-6:-1]]
+
+
+def _tanh_chain(x: float, n: int) -> list[str]:
+    out = [x]
+    for _ in range(n):
+        out.append(math.tanh(out[-1]))
+    return [format(v, ".4g") for v in out]
+
+
+def moons_model(n_points: int = 100):
+    """MLP(2, [16, 16, 1]) and its hinge loss over ``n_points`` moons, after backward()."""
+    random.seed(0)
+    X, y = make_moons(n_points, noise=0.1, rng=0)
+    model = MLP(2, [16, 16, 1])
+    loss, _ = hinge_loss(model, X, y)
+    loss.backward()
+    return model, loss
+
+
+def test_an_mlp_over_a_dataset_collapses_to_one_box_per_layer_with_gradient_statistics():
+    model, loss = moons_model()
+    dot = draw_dot(loss)
+    boxes = [text(label) for label in values(dot).values()]
+    assert len(boxes) < 30, boxes  # from 7,600 values
+    layers = {b[0]: b for b in boxes if b[0].startswith("layers.")}
+    assert set(layers) == {"layers.0: Layer(2→16), relu", "layers.1: Layer(16→16), relu", "layers.2: Layer(16→1), linear"}
+    first = layers["layers.0: Layer(2→16), relu"]
+    assert "1,600 relu, 1,600 dot ops" in first or "1,600 dot, 1,600 relu ops" in first
+    assert "48 parameters" in first
+    # the +/−/0 counts are those of the layer's 48 parameter gradients
+    grads = [p.grad for p in model.layers[0].parameters()]
+    counts = f"+{sum(g > 0 for g in grads)} −{sum(g < 0 for g in grads)} 0:{sum(g == 0 for g in grads)}"
+    assert counts in first
+    mean_abs = sum(abs(g) for g in grads) / len(grads)
+    assert f"grad mean |g| {mean_abs:.4g}" in first
+    # the hinge loss's 100 relu margins are one box, and its edge says how many uses it stands for
+    assert any(b[0] == "relu ×100" for b in boxes)
+    assert "label=<×100>" in dot.source
+
+
+def test_scalar_model_parameters_are_named_and_grouped_by_neuron():
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    out = model([Value(0.5, label="x1"), Value(-1.0, label="x2")])
+    dot = draw_dot(out)
+    names = {text(label)[0] for label in values(dot).values()}
+    assert {"w0", "w1", "w2", "b", "x1", "x2"} <= names
+    clusters = re.findall(r"label=<([^>]*)> style=rounded", dot.source)
+    assert sorted(html.unescape(c) for c in clusters) == [
+        "layers.0 · neuron 0", "layers.0 · neuron 1", "layers.0 · neuron 2", "layers.1 · neuron 0"]
+
+
+def test_a_single_neuron_shows_w0_w1_and_b():
+    random.seed(0)
+    n = Neuron(2)
+    dot = draw_dot(n([1.0, 2.0]))
+    names = [text(label)[0] for label in values(dot).values() if not text(label)[0].startswith(("data", "grad"))]
+    assert sorted(names) == ["b", "w0", "w1"]
 
 
 # -- Tensor graphs -------------------------------------------------------------------------------------
@@ -210,62 +337,163 @@ def tensor_graph():
     return y
 
 
-def test_tensor_records_show_shape_dtype_and_tiny_values():
-    y = tensor_graph()
-    dot = draw_dot(y)
-    assert len(records(dot)) == 5  # x, w, h, the constant 2, y
+def test_tensor_boxes_show_shape_dtype_and_tiny_values_as_rows():
+    dot = draw_dot(tensor_graph())
+    assert len(values(dot)) == 5  # x, w, h, the constant 2, y
     assert sorted(ops(dot)) == ["*", "@"]
-    assert record_of(dot, "x") == "{ x | (2, 3) float64 [1, 1, 1, 1, 1, 1] | grad ? }"
-    assert record_of(dot, "h") == "{ h | (2, 1) float64 [3, 3] | grad ? }"  # row sums of w: 0+1+2
-    # the constant 2.0 needs no gradient, so it has no grad cell
-    assert "{ () float64 2 }" in records(dot)
+    assert text(box(dot, "x")) == ["x", "(2, 3) float64", "[1, 1, 1]", "[1, 1, 1]", "grad ?"]
+    assert text(box(dot, "h")) == ["h", "(2, 1) float64", "[3, 3]", "grad ?"]  # row sums of w
+    assert ["() float64", "2"] in [text(label) for label in values(dot).values()]  # the constant: no grad cell
 
 
-def test_tensor_grads_after_backward_show_shape_and_norm():
+def test_tensor_grads_after_backward_show_norm_and_tiny_numbers():
     y = tensor_graph()
     y.backward(np.ones((2, 1)))
     dot = draw_dot(y)
-    # L = Σ y = 2 Σ_i Σ_k x_ik w_k:  dL/dx_ik = 2 w_k -> rows [0, 2, 4], ‖·‖ = √(2·(0+4+16)) = √40;
-    # dL/dw_k = 2 Σ_i x_ik = 4 -> [4, 4, 4], ‖·‖ = √48.
-    assert record_of(dot, "x").endswith(f"| grad (2, 3) ‖g‖={math.sqrt(40):.4g} [0, 2, 4, 0, 2, 4] }}")
-    assert record_of(dot, "w").endswith(f"| grad (3, 1) ‖g‖={math.sqrt(48):.4g} [4, 4, 4] }}")
-    # intermediate tensors keep no gradient (as in PyTorch): shown as such, not as zero
-    assert record_of(dot, "h").endswith("| grad — }")
+    # L = Σ y = 2 Σ_i Σ_k x_ik w_k:  dL/dx_ik = 2 w_k -> rows [0, 2, 4], ‖·‖ = √40; dL/dw_k = 2 Σ_i x_ik = 4
+    assert grad_cell(box(dot, "x"))[0].startswith(f"grad ‖g‖={math.sqrt(40):.4g}")
+    assert "[0, 2, 4]" in html.unescape(box(dot, "x"))
+    assert grad_cell(box(dot, "w"))[0].startswith(f"grad ‖g‖={math.sqrt(48):.4g}")
 
 
-def test_big_tensor_shows_no_numbers():
-    x = Tensor(np.zeros((100, 784), dtype=np.float32), requires_grad=True, label="X")
+def test_big_tensor_shows_a_range_not_numbers():
+    x = Tensor(np.linspace(-1, 2, 78400, dtype=np.float32).reshape(100, 784), label="X")
     w = Tensor(np.zeros((784, 10), dtype=np.float32), requires_grad=True, label="W")
     dot = draw_dot(x @ w)
-    assert record_of(dot, "X") == "{ X | (100, 784) float32 | grad ? }"
+    assert text(box(dot, "X")) == ["X", "(100, 784) float32", "∈ [-1, 2]"]
+
+
+def test_tensor_edges_show_the_rule_and_shape_with_the_broadcast_sum():
+    x = Tensor(np.zeros((3, 2)), requires_grad=True, label="x")
+    b = Tensor(np.zeros(2), requires_grad=True, label="b")
+    dot = draw_dot((x + b).sum(), show_local=True)
+    labels = {t: html.unescape(re.search(r"label=<([^>]*)>", a).group(1)) for t, _, a in parse(dot)[1] if "label=" in a}
+    assert labels[key_of(dot, x)] == "g (3, 2)"
+    assert labels[key_of(dot, b)] == "g, Σ over axes (0,) (2,)"  # unbroadcast summed b's three copies
+    np.random.seed(0)
+    lin = Linear(4, 3)
+    inp = Tensor(np.ones((5, 4), dtype=np.float32), requires_grad=True, label="x")
+    dot = draw_dot(lin(inp).sum(), show_local=True)
+    rules = sorted(html.unescape(m) for m in re.findall(r"label=<([^>]*)> fontcolor", dot.source))
+    assert rules == ["g copied back (5, 3)", "g·weight (5, 4)", "gᵀ·x (3, 4)", "Σ_rows g (3,)"]
+    inp.requires_grad = False  # data needs no gradient: its edge carries no rule
+    rules = re.findall(r"label=<([^>]*)> fontcolor", draw_dot(lin(inp).sum(), show_local=True).source)
+    assert len(rules) == 3 and not any(r.startswith("g·") for r in rules)
+
+
+def test_tensor_modules_are_clusters_named_like_their_module():
+    np.random.seed(0)
+    model = Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
+    x = Tensor(np.zeros((8, 784), dtype=np.float32), label="x")
+    loss = F.cross_entropy(model(x), np.zeros(8, dtype=np.int64))
+    loss.backward()
+    dot = draw_dot(loss)
+    clusters = sorted(html.unescape(c) for c in re.findall(r"label=<([^>]*)> style=rounded", dot.source))
+    assert clusters == ["0: Linear(784→128)", "2: Linear(128→10)"]
+    names = [text(label)[0] for label in values(dot).values()]
+    assert names.count("weight") == 2 and names.count("bias") == 2
 
 
 def test_deep_tensor_chain_builds_without_recursion():
     x = Tensor(np.ones(2), requires_grad=True)
     for _ in range(10_000):
         x = x * 1.0
-    dot = draw_dot(x)
-    assert len(records(dot)) == 20_001  # every step adds one product and one constant
+    dot = draw_dot(x, max_nodes=None)
+    assert len(values(dot)) == 20_001  # every step adds one product and one constant
     assert ops(dot).count("*") == 10_000
 
 
-# -- rendering with the real dot binary ------------------------------------------------------------------
+# -- stepping ------------------------------------------------------------------------------------------
 
 
-def test_renders_to_svg_with_dot():
-    if shutil.which("dot") is None:
+def test_step_draws_the_state_after_k_steps_and_highlights_the_newest_edge():
+    o, v = neuron()
+    before = {k: x.grad for k, x in v.items()}
+    dot0 = draw_dot(o, step=0)
+    assert grad_cell(box(dot0, "o"))[0] == "grad 1"  # the seed
+    assert grad_cell(box(dot0, "n"))[0] == "grad ?"
+    dot1 = draw_dot(o, step=1)  # tanh hands n 1 × (1 − o²) = 0.5
+    assert grad_cell(box(dot1, "n"))[0] == "grad 0.5 (+0.5)"
+    assert grad_cell(box(dot1, "x1"))[0] == "grad ?"
+    _, edges = parse(dot1)
+    hot = [(t, h) for t, h, a in edges if palette.HIGHLIGHT in a]
+    assert hot == [(key_of(dot1, v["n"]), next(h for t, h, _ in edges if t == key_of(dot1, v["n"])))]
+    last = draw_dot(o, step=9)  # 9 edges in all
+    assert grad_cell(box(last, "x1"))[0].startswith("grad -1.5")
+    assert {k: x.grad for k, x in v.items()} == before  # drawing a step changes no gradient
+    with pytest.raises(ValueError, match="from 0 to 9"):
+        draw_dot(o, step=10)
+
+
+# -- layout, rendering, import cost -----------------------------------------------------------------
+
+
+def test_layout_fits_a_notebook_column():
+    o, _ = neuron()
+    dot = draw_dot(o)
+    assert "rankdir=LR" in dot.source and 'size="10.31,1000"' in dot.source  # 742 pt + margins = 1,000 px at most
+    assert "rankdir=TB" in draw_dot(chain(40), max_nodes=None).source  # too long to lie on its side
+    assert "rankdir=BT" in draw_dot(o, rankdir="BT").source
+
+
+def dot_binary() -> str:
+    path = shutil.which("dot")
+    if path is None:
         pytest.fail("the `dot` binary was not found: install Graphviz (e.g. `apt-get install graphviz`)")
+    return path
+
+
+def svg_width_px(svg: str) -> float:
+    return float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1)) * 4 / 3
+
+
+def test_renders_to_svg_with_dot_within_the_column():
+    dot_binary()
     o, _ = neuron()
     o.backward()
-    svg = draw_dot(o, label="neuron | escaped").pipe(format="svg").decode()
+    svg = draw_dot(o, label="neuron | escaped", show_local=True).pipe(format="svg").decode()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-    text = html.unescape(svg)  # dot writes '-' as &#45;
-    assert "tanh" in text and "grad -1.5" in text and "neuron | escaped" in text
+    page = html.unescape(svg)
+    assert "tanh" in page and "grad -1.5" in page and "neuron | escaped" in page
+    assert svg_width_px(svg) <= 1001
 
 
-def test_shapes_are_spelled_as_python_tuples():
-    v = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="v")
-    s = v.sum()
-    dot = draw_dot(s)
-    assert record_of(dot, "v") == "{ v | (2,) float64 [1, 2] | grad ? }"
-    assert records(dot)[0] == "{ () float64 3 | grad ? }"
+def test_default_view_of_the_moons_mlp_renders_in_seconds_and_fits():
+    dot_binary()
+    _, loss = moons_model()
+    start = time.perf_counter()
+    svg = draw_dot(loss).pipe(format="svg").decode()
+    seconds = time.perf_counter() - start
+    assert seconds < 10, f"building and rendering took {seconds:.1f} s"  # a few tenths here; 15 minutes before
+    assert svg_width_px(svg) <= 1001
+
+
+def test_import_autograd_does_not_import_graphviz():
+    code = "import sys, autograd; print('graphviz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_audit_colours_the_wrong_op_red_and_what_inherits_orange():
+    from autograd import Function, audit
+
+    class BadSquare(Function):  # y = x², with a backward missing its factor 2
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
+    report = audit(lambda: BadSquare.apply(x * 3.0).sum())
+    dot = draw_dot(report.root, audit=report)
+    nodes, edges = parse(dot)
+    (oval,) = [k for k, (label, attrs) in nodes.items() if label == "BadSquare"]
+    assert palette.CULPRIT in nodes[oval][1]
+    assert all(palette.CULPRIT in attrs for t, h, attrs in edges if oval in (t, h))
+    assert f'color="{palette.INHERITS_BORDER}"' in box(dot, "x") and palette.INHERITS_FILL in box(dot, "x")
+    assert palette.CULPRIT not in draw_dot(report.root).source

@@ -1,0 +1,582 @@
+"""audit: check every op of a graph on its own, to find *which* derivative is wrong.
+
+gradcheck compares a whole function's inputs with its output; when it fails you know *that* something is
+wrong, not where. audit goes node by node: for each op it takes the op alone, at the inputs it was given in
+the graph, and compares its backward (the local derivatives, a hand-written ``Function``'s included) with
+finite differences of that op's forward:
+
+    analytic  ⟨backward(u), v⟩            u a random output cotangent, v a random input direction
+    numeric   d/dt ⟨u, op(x + t·v)⟩       central differences in float64, with an error estimate
+
+(for a Value node, u = 1 and v runs over the inputs one by one, so each local derivative is checked exactly).
+An op whose own derivative is wrong is a *culprit*. Every node upstream of a culprit (its inputs, their
+inputs, ... the parameters) then receives a wrong gradient without being wrong itself: they *inherit*.
+The report names the first culprit backward meets (nearest the root), with its op, inputs and the line of
+user code that created it.
+
+Replaying an op. A Value node's op code and inputs determine its forward. A Tensor node records only a
+backward closure, so its forward is recorded while the graph is built *inside* audit: give audit a function,
+``audit(lambda: F.cross_entropy(model(x), y))``, and while it runs, ``Tensor._make`` notes the op that called
+it (``Tensor.exp``, ``F.linear``, ...) with its arguments, and ``value._make`` the creation lines. Nothing is
+recorded, and nothing costs, outside audit. A ``Function`` records its own forward (and line) always, so
+``audit(root)`` on a graph built anywhere checks every Value op and every Function; built-in Tensor ops of
+such a graph are reported as not checked. An op whose replay does not reproduce its recorded output (a
+random op such as dropout) is not checked either, and says so.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ContextDecorator
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import numpy as np
+
+from . import value as _value
+from .check import GradcheckEntry, numeric_derivative
+from .graph import no_grad, set_grad_enabled, topological_order
+from .sites import Site, user_site
+from .table import html_table, num, text_table
+from .tensor import Tensor
+from .value import Value
+
+Node = Value | Tensor
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """How to run an op's forward again: ``fn(*args, **kwargs)``, with the node's inputs among the args."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AuditRow:
+    """One op node: its own verdict ('ok', 'culprit', 'kink', 'not checked'), one check per input, and where
+    user code created it."""
+
+    node: Node
+    op: str
+    status: str
+    checks: tuple[GradcheckEntry, ...] = ()
+    inputs: str = ""
+    site: Site | None = None
+    note: str = ""
+
+    @property
+    def error(self) -> float:
+        return max((c.error for c in self.checks if c.status != "kink"), default=0.0)
+
+
+class AuditReport:
+    """What ``audit`` found. ``ok`` if no op is a culprit; ``culprit`` is the first culprit row (nearest the root);
+    ``culprits`` and ``inheriting`` are sets of node ids; ``node_status(node)`` is what draw_dot colours by."""
+
+    def __init__(self, root: Node, rows: list[AuditRow], inheriting: set[int], leaves: list[Node]) -> None:
+        self.root = root
+        self.rows = rows  # op nodes, root first (the order backward visits them)
+        self.culprits = {id(r.node) for r in rows if r.status == "culprit"}
+        self.inheriting = inheriting
+        self._leaves = leaves
+        self._by_id = {id(r.node): r for r in rows}
+
+    @property
+    def ok(self) -> bool:
+        return not self.culprits
+
+    @property
+    def culprit(self) -> AuditRow | None:
+        return next((r for r in self.rows if r.status == "culprit"), None)
+
+    @property
+    def unchecked(self) -> list[AuditRow]:
+        return [r for r in self.rows if r.status == "not checked"]
+
+    def node_status(self, node: Node) -> str:
+        """'culprit' (its own derivative is wrong), 'inherits' (a wrong gradient reaches it from a culprit),
+        'ok', 'kink' (non-differentiable here), 'not checked', or 'leaf'."""
+        if id(node) in self.culprits:
+            return "culprit"
+        if id(node) in self.inheriting:
+            return "inherits"
+        row = self._by_id.get(id(node))
+        return row.status if row is not None else "leaf"
+
+    # -- reading it ----------------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        n = len(self.rows)
+        if not self.culprits:
+            text = f"audit: all {n - len(self.unchecked)} checked ops pass"
+        else:
+            c = self.culprit
+            assert c is not None
+            text = f"audit: {len(self.culprits)} culprit(s) among {n} ops; first: '{c.op}'"
+            if c.site:
+                text += f" created at {c.site.place}"
+            inherit = len(self.inheriting)
+            text += f"; {inherit} node(s) inherit a wrong gradient"
+        if self.unchecked:
+            text += f"; {len(self.unchecked)} not checked"
+        return text
+
+    def details(self) -> list[str]:
+        lines = []
+        c = self.culprit
+        if c is not None:
+            lines.append(f"culprit '{c.op}'" + (f" at {c.site}" if c.site else " (creation line not recorded)"))
+            lines.append(f"  inputs: {c.inputs}")
+            for e in c.checks:
+                if e.status == "FAIL":
+                    lines.append(f"  {e.name}: backward gives {num(e.analytic, 8)}, finite differences "
+                                 f"{num(e.numeric, 8)} ± {num(e.uncertainty, 2)} (error {num(e.error, 3)})")
+            names = [self._name(n) for n in self._inheriting_nodes()]
+            if names:
+                shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
+                lines.append(f"inherit a wrong gradient from it: {shown}")
+        if self.unchecked:
+            reasons = sorted({r.note for r in self.unchecked})
+            lines.append("not checked: " + "; ".join(reasons))
+        return lines
+
+    def _inheriting_nodes(self) -> list[Node]:
+        ops = [r.node for r in self.rows if id(r.node) in self.inheriting]
+        return ops + [n for n in self._leaves if id(n) in self.inheriting]
+
+    @staticmethod
+    def _name(node: Node) -> str:
+        label = getattr(node, "label", "")
+        op = node.op or ("parameter" if isinstance(node, Tensor) else "input")
+        shape = f" {tuple(node.data.shape)}" if isinstance(node, Tensor) else f" {num(node.data, 4)}"
+        return f"{label or op}{shape}"
+
+    _HEADERS = ("op", "created at", "inputs", "verdict", "error", "note")
+    _RIGHT = (False, False, False, False, True, False)
+    MAX_OK_ROWS = 12
+
+    def _table_rows(self) -> tuple[list[AuditRow], int]:
+        order = {"culprit": 0, "inherits": 1, "not checked": 2, "kink": 3, "ok": 4}
+        rows = sorted(self.rows, key=lambda r: order.get(self.node_status(r.node), 5))
+        ok = [r for r in rows if self.node_status(r.node) == "ok"]
+        hidden = max(0, len(ok) - self.MAX_OK_ROWS)
+        return rows[: len(rows) - hidden], hidden
+
+    def _cells(self, r: AuditRow) -> list[str]:
+        site = ""
+        if r.site:
+            code = r.site.code if len(r.site.code) <= 40 else r.site.code[:39] + "…"
+            site = f"{r.site.place}: {code}"
+        error = num(r.error, 3) if r.checks else ""
+        return [r.op, site, r.inputs, self.node_status(r.node), error, r.note]
+
+    def __str__(self) -> str:
+        rows, hidden = self._table_rows()
+        lines = [self.summary(), *self.details(),
+                 text_table(self._HEADERS, [self._cells(r) for r in rows], self._RIGHT)]
+        if hidden:
+            lines.append(f"… and {hidden} more ops that pass")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<AuditReport: {self.summary()}>\n{self}"
+
+    def _repr_html_(self) -> str:
+        rows, hidden = self._table_rows()
+        footer = self.details() + ([f"… and {hidden} more ops that pass"] if hidden else [])
+        return html_table(self._HEADERS, [self._cells(r) for r in rows], [self.node_status(r.node) for r in rows],
+                          self._RIGHT, self.summary(), footer)
+
+
+def audit(root: Node | Callable[..., Node], *args: Any, seed: int = 0, atol: float = 1e-8, rtol: float = 1e-6) -> AuditReport:
+    """Check each op of a graph on its own against finite differences; name the culprit op.
+
+    ``root`` is a Value or Tensor, or a function returning one (called as ``root(*args)`` while audit records
+    how each op was made: give a function for Tensor graphs). An input's check passes when
+    |analytic − numeric| <= atol + rtol·s + the finite difference's uncertainty, s the size of ⟨backward(u), v⟩'s
+    terms. Does not touch any ``.grad``.
+    """
+    book = None
+    if callable(root) and not isinstance(root, (Value, Tensor)):
+        with _Recording() as book:
+            root = root(*args)
+    if not isinstance(root, (Value, Tensor)):
+        raise TypeError(f"audit needs a Value or Tensor, or a function returning one; got {type(root).__name__}")
+    rng = np.random.default_rng(seed)
+    order = topological_order(root, _inputs)
+    rows: list[AuditRow] = []
+    leaves: list[Node] = []
+    for node in reversed(order):  # root first: the order backward visits ops
+        if isinstance(node, Value):
+            if node._op:
+                rows.append(_check_value(node, book, atol, rtol))
+            else:
+                leaves.append(node)
+        elif node._backward is not None:
+            rows.append(_check_tensor(node, rng, atol, rtol))
+        elif node.requires_grad:
+            leaves.append(node)
+    culprits = [r.node for r in rows if r.status == "culprit"]
+    return AuditReport(root, rows, _upstream(culprits), leaves)
+
+
+def _inputs(node: Node) -> tuple[Node, ...]:
+    return node._parents if isinstance(node, Tensor) else node.inputs
+
+
+def _upstream(culprits: list[Node]) -> set[int]:
+    """Ids of every node a culprit's backward sends gradient to, directly or through other nodes."""
+    seen: set[int] = set()
+    stack = [x for c in culprits for x in _inputs(c)]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or (isinstance(node, Tensor) and not node.requires_grad):
+            continue
+        seen.add(id(node))
+        stack.extend(_inputs(node))
+    return seen - {id(c) for c in culprits}
+
+
+# -- one Tensor op --------------------------------------------------------------------------------------
+
+
+def _backward_info(backward: Callable) -> dict[str, Any]:
+    """ctx / replay / site attributes along a chain of wrapped backward closures."""
+    info: dict[str, Any] = {}
+    fn: Any = backward
+    while fn is not None:
+        for key in ("ctx", "replay", "site"):
+            if key not in info and getattr(fn, key, None) is not None:
+                info[key] = getattr(fn, key)
+        fn = getattr(fn, "__wrapped__", None)
+    return info
+
+
+def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: float) -> AuditRow:
+    info = _backward_info(node._backward)
+    ctx = info.get("ctx")
+    site = ctx.site if ctx is not None else info.get("site")
+    replay = Replay(ctx.function.apply, ctx.args) if ctx is not None else info.get("replay")
+    parents = node._parents
+    row = AuditRow(node, node.op, "not checked", inputs=_describe_inputs(parents), site=site)
+    if replay is None:
+        row.note = "forward not recorded: build the graph inside audit, audit(lambda: ...)"
+        return row
+    def run(moved: Tensor | None = None, which: int = 0) -> Tensor:
+        subs = dict(leaves)
+        if moved is not None:
+            subs[which] = moved
+        out = replay.fn(*_substitute(replay.args, subs), **_substitute(replay.kwargs, subs))
+        if isinstance(out, tuple):  # max(dim) returns (values, indices): the node is the one made by this op
+            out = next((o for o in out if isinstance(o, Tensor) and o.op == node.op), None)
+        return out
+
+    # Stand-ins for the node's inputs, at the recorded values. First in their own dtype: replayed on them, the
+    # op must give back the recorded output exactly, or it is not deterministic (dropout) and cannot be checked.
+    own = {id(p): _leaf64(p, p.data, p.requires_grad, widen=False) for p in parents}
+    try:
+        leaves = own
+        with set_grad_enabled(True):
+            same = run()
+        # Then in float64, so that finite differences are accurate; unless that makes the op a no-op (a cast
+        # to float64 of a float64 input), in which case the own-dtype replay is the one to check.
+        widen = True
+        leaves = {id(p): _leaf64(p, p.data, p.requires_grad) for p in parents}
+        with set_grad_enabled(True):
+            out = run()
+    except Exception as e:  # noqa: BLE001 - any failure to replay is reported, not raised
+        row.note = f"replaying the forward raised {type(e).__name__}: {e}"
+        return row
+    if not isinstance(same, Tensor) or same.shape != node.shape or not _reproduces(same.data, node.data):
+        row.note = "replaying the forward did not reproduce the output (a random op such as dropout?)"
+        return row
+    if not isinstance(out, Tensor) or out._backward is None:
+        widen, leaves, out = False, own, same
+    if out._backward is None:
+        row.note = "no input of the replayed op requires grad"
+        return row
+    u = rng.standard_normal(out.shape)
+    grads = out._backward(u)
+    checks = []
+    for p in _unique(parents):
+        if not p.requires_grad:
+            continue
+        g = np.zeros(p.shape)
+        for q, gq in zip(out._parents, grads):
+            if q is leaves[id(p)] and gq is not None:
+                g = g + gq
+        base = p.data.astype(np.float64)
+        rms = float(np.sqrt(np.mean(np.square(base)))) if p.data.size else 1.0
+        # Steps are small (float64 replays can afford it) so a direction rarely crosses a kink of some element;
+        # if it does, once more with a new direction and a step 100 times smaller.
+        # An output in less than float64 (a cast to float32) needs the step that balances its rounding.
+        eps = float(np.finfo(out.data.dtype).eps) if out.data.dtype.kind == "f" else _EPS64
+        first = 1e-7 if eps <= _EPS64 else eps ** (1 / 3)
+        for h in (first * max(1.0, rms), first / 100 * max(1.0, rms)):
+            v = rng.standard_normal(p.shape)
+
+            def phi(t: float, p: Tensor = p, v: np.ndarray = v, base: np.ndarray = base) -> float:
+                with no_grad():
+                    y = run(_leaf64(p, base + t * v, False, widen), id(p))
+                return float(np.sum(u * y.data))
+
+            n = numeric_derivative(phi, h, atol, rtol, float(np.sum(u * out.data)), eps * np.sqrt(out.data.size))
+            if not n.kink or p.data.size == 1:
+                break
+        terms = g * v
+        name = f"input {parents.index(p)}" + (f" ({p.label})" if p.label else "")
+        if p.data.size > 1:
+            name += " along a random direction"
+        checks.append(_verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), atol, rtol,
+                               single=p.data.size == 1))
+    return _judged(row, checks)
+
+
+def _leaf64(like: Tensor, data: np.ndarray, requires_grad: bool, widen: bool = True) -> Tensor:
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float64 if widen else like.data.dtype)
+    return Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f", label=like.label)
+
+
+def _substitute(obj: Any, subs: dict[int, Tensor]) -> Any:
+    """Replace the node's inputs (by identity) inside args, kwargs, and lists or tuples among them."""
+    if isinstance(obj, Tensor):
+        return subs.get(id(obj), obj)
+    if isinstance(obj, dict):
+        return {k: _substitute(v, subs) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and any(isinstance(x, Tensor) for x in obj):
+        return type(obj)(_substitute(x, subs) for x in obj)
+    return obj
+
+
+def _reproduces(replayed: np.ndarray, recorded: np.ndarray) -> bool:
+    """The replay (same code, same dtype) matches the recorded output, up to a BLAS summing in another order."""
+    rec = np.asarray(recorded)
+    if rec.dtype.kind != "f":
+        return bool(np.array_equal(replayed, rec))
+    eps = float(np.finfo(rec.dtype).eps)
+    scale = float(np.max(np.abs(rec), initial=0.0, where=np.isfinite(rec)))
+    return bool(np.allclose(replayed, rec, rtol=16 * eps, atol=16 * eps * scale, equal_nan=True))
+
+
+def _unique(nodes: tuple[Node, ...]) -> list[Node]:
+    seen: set[int] = set()
+    return [n for n in nodes if not (id(n) in seen or seen.add(id(n)))]
+
+
+def _describe_inputs(parents: tuple[Node, ...]) -> str:
+    parts = []
+    for p in parents:
+        if isinstance(p, Tensor):
+            parts.append(f"{tuple(p.shape)} {p.dtype}" if p.data.size > 1 else num(float(p.data.reshape(-1)[0]), 4))
+        else:
+            parts.append(num(p.data, 4))
+    return ", ".join(parts)
+
+
+def _verdict(name: str, analytic: float, n: Any, scale: float, atol: float, rtol: float,
+             single: bool = True) -> GradcheckEntry:
+    """Same rule as gradcheck's: a miss beyond atol + rtol·scale + uncertainty fails; kinks are reported.
+
+    Along a direction that moves many elements, a kink may be several kinks at once (relu of a tensor with
+    exact zeros), each with its own one-sided slopes: no single interval bounds the derivative, so such a
+    check is reported as a kink without a verdict on the analytic value."""
+    if n.kink and not single:
+        return GradcheckEntry(name, analytic, n.value, 0.0, True, n.uncertainty, "kink", n.left, n.right)
+    if n.kink:
+        lo, hi = min(n.left, n.right), max(n.left, n.right)
+        outside = max(lo - analytic, analytic - hi, 0.0)
+        ok = outside <= atol + rtol * max(abs(lo), abs(hi)) + n.uncertainty
+        return GradcheckEntry(name, analytic, n.value, outside, ok, n.uncertainty, "kink" if ok else "FAIL", n.left, n.right)
+    error = abs(analytic - n.value)
+    ok = error <= atol + rtol * scale + n.uncertainty
+    return GradcheckEntry(name, analytic, n.value, error, ok, n.uncertainty, "ok" if ok else "FAIL")
+
+
+def _judged(row: AuditRow, checks: list[GradcheckEntry]) -> AuditRow:
+    row.checks = tuple(checks)
+    if any(c.status == "FAIL" for c in checks):
+        row.status = "culprit"
+        bad = [c.name.split(" along")[0] for c in checks if c.status == "FAIL"]
+        row.note = "backward wrong for " + ", ".join(bad)
+    elif any(c.status == "kink" for c in checks):
+        row.status = "kink"
+        row.note = "non-differentiable here: " + ", ".join(c.name.split(" along")[0] for c in checks if c.status == "kink")
+    else:
+        row.status = "ok"
+    return row
+
+
+# -- one Value op ---------------------------------------------------------------------------------------
+
+_BINARY = {"+": lambda a, b: a + b, "*": lambda a, b: a * b, "-": lambda a, b: a - b, "/": lambda a, b: a / b}
+
+
+def _value_replay(node: Value) -> tuple[tuple[Value, ...], Callable[..., Value]] | None:
+    """(the node's inputs, a function making the same op from stand-ins for them), or None if unknown."""
+    op, a, b = node._op, node._a, node._b
+    if op == "function":
+        ctx = b
+        slots = [i for i, x in enumerate(ctx.args) if isinstance(x, Value)]
+
+        def apply(*ins: Value) -> Value:
+            args = list(ctx.args)
+            for i, x in zip(slots, ins):
+                args[i] = x
+            return ctx.function.apply(*args)
+
+        return tuple(ctx.args[i] for i in slots), apply
+    if op == "sum":
+        return a, lambda *xs: Value.sum(xs)
+    if op == "dot":
+        n = len(b)
+        return a + b, lambda *xs: Value.dot(xs[:n], xs[n + 1:], xs[n])
+    if op == "**":
+        return (a,), lambda x: x**b
+    if op == "rpow":
+        return (a,), lambda x: b**x
+    if op in _BINARY and isinstance(b, Value):
+        return (a, b), _BINARY[op]
+    if op == "neg":
+        return (a,), lambda x: -x
+    if b is None and isinstance(a, Value) and callable(getattr(Value, op, None)):
+        return (a,), lambda x: getattr(x, op)()
+    return None
+
+
+def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float) -> AuditRow:
+    site = node._b.site if node._op == "function" else (book.site_of(node) if book is not None else None)
+    inputs = _inputs(node)
+    row = AuditRow(node, node.op, "not checked", inputs=_describe_inputs(inputs), site=site)
+    replay = _value_replay(node)
+    if replay is None:
+        row.note = f"audit has no replay for Value op {node._op!r}"
+        return row
+    ins, fn = replay
+    uniq = _unique(ins)
+    stand_ins = {id(x): Value(x.data) for x in uniq}
+    try:
+        out = fn(*[stand_ins[id(x)] for x in ins])
+        out.backward()
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        row.note = f"replaying the op raised {type(e).__name__}: {e}"
+        return row
+    if not (out.data == node.data or math.isclose(out.data, node.data, rel_tol=1e-12, abs_tol=1e-300)):
+        row.note = "replaying the op did not reproduce its value"
+        return row
+    checks = []
+    for x in uniq:
+        def phi(t: float, x: Value = x) -> float:
+            moved = {**stand_ins, id(x): Value(x.data + t)}
+            with no_grad():
+                try:
+                    return fn(*[moved[id(y)] for y in ins]).data
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    return math.nan  # outside the op's domain: no finite difference here
+
+        h = 1e-6 * max(1.0, abs(x.data))
+        n = numeric_derivative(phi, h, atol, rtol, out.data)
+        a = stand_ins[id(x)].grad
+        name = f"input {ins.index(x)}" + (f" ({x.label})" if x.label else "")
+        checks.append(_verdict(name, a, n, max(abs(a), abs(n.value)), atol, rtol))
+    return _judged(row, checks)
+
+
+# -- recording while the graph is built -----------------------------------------------------------------
+
+_WRAPPERS = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "audit.py"),
+             os.path.join(os.path.dirname(os.path.abspath(__file__)), "anomaly.py"))
+
+
+class _Recording(ContextDecorator):
+    """Inside: every Tensor node remembers its creation line and how to replay its forward (on its backward
+    closure, as ``.site`` and ``.replay``); every Value node its creation line (here, by id)."""
+
+    def __init__(self) -> None:
+        self._sites: dict[int, tuple[Value, Site | None]] = {}
+        self._saved: list[tuple[Any, Any]] = []
+
+    def site_of(self, node: Value) -> Site | None:
+        entry = self._sites.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
+
+    def __enter__(self) -> Self:
+        self._saved.append((_value._make, Tensor.__dict__["_make"]))
+        _value._make = self._value_make(_value._make)
+        Tensor._make = staticmethod(self._tensor_make(Tensor._make))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _value._make, Tensor._make = self._saved.pop()
+
+    def _value_make(self, inner: Callable[..., Value]) -> Callable[..., Value]:
+        sites = self._sites
+
+        def _make(data: float, op: str, a: Any, b: Any = None) -> Value:
+            out = inner(data, op, a, b)
+            if out._op:
+                sites[id(out)] = (out, user_site(2))
+            return out
+
+        return _make
+
+    @staticmethod
+    def _tensor_make(inner: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable, op: str) -> Tensor:
+            def recorded(g: np.ndarray) -> Any:
+                return backward(g)
+
+            functools.update_wrapper(recorded, backward)
+            recorded.site = user_site(2)
+            # A Function carries its own replay (its ctx); any other op is replayed from its caller's frame.
+            recorded.replay = None if _backward_info(backward).get("ctx") else _replay_from(sys._getframe(1))
+            return inner(data, parents, recorded, op)
+
+        return _make
+
+
+def _replay_from(frame: Any) -> Replay | None:
+    """The op that called Tensor._make — the function of that frame — with the arguments it was called with."""
+    while frame is not None and frame.f_code.co_filename in _WRAPPERS:
+        frame = frame.f_back  # skip other checking wrappers (detect_anomaly's) between the op and here
+    if frame is None:
+        return None
+    code = frame.f_code
+    fn = _function_of(code, frame.f_globals)
+    if fn is None:
+        return None
+    local = frame.f_locals
+    names = code.co_varnames
+    n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
+    try:
+        args = [local[name] for name in names[:n_pos]]
+        kwargs = {name: local[name] for name in names[n_pos:n_pos + n_kw]}
+        extra = n_pos + n_kw
+        if code.co_flags & 0x04:  # CO_VARARGS
+            args += list(local[names[extra]])
+            extra += 1
+        if code.co_flags & 0x08:  # CO_VARKEYWORDS
+            kwargs.update(local[names[extra]])
+    except KeyError:
+        return None
+    return Replay(fn, tuple(args), kwargs)
+
+
+def _function_of(code: Any, namespace: dict[str, Any]) -> Callable[..., Any] | None:
+    """The module-level function or class method whose code object this is (found by qualified name)."""
+    obj: Any = namespace
+    for part in code.co_qualname.split("."):
+        if part == "<locals>":
+            return None
+        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
+        if obj is None:
+            return None
+    fn = getattr(obj, "__func__", obj)  # a classmethod's function: the frame's args include cls
+    return fn if getattr(fn, "__code__", None) is code else None

@@ -1,0 +1,240 @@
+"""The backward pass one edge at a time: ``backward_steps(root)``, and ``replay(root)`` for pictures.
+
+``backward()`` visits the ops in reverse topological order; each op hands every input
+``out.grad × ∂out/∂input`` (its *contribution*), added to whatever that input already received. A
+``Step`` is one such hand-over, one per edge: in ``b = a + a`` there are two. Stepping through them in
+order reproduces ``backward()`` exactly, bit for bit, because each contribution is computed by the op's
+own backward rule, the same code ``backward()`` runs:
+
+* ``Value``: the rule from ``autograd.value._BACKWARD`` is applied to a stand-in node whose inputs are
+  fresh zero-gradient copies, one per edge, so each copy's ``grad`` is that edge's contribution alone.
+* ``Tensor``: the node's backward closure returns one contribution per parent already.
+
+``backward_steps`` does what ``backward()`` does (it changes ``.grad``, as a generator: one step per
+``next``). ``replay`` computes the same steps into a list without touching any ``.grad``: what
+``draw_dot(root, step=k)``, ``explain`` and the animations draw, as a fresh pass from zero.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import local_rules
+from . import value as _value
+from .graph import topological_order
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge of the backward pass: ``node`` receives ``contribution`` from ``consumer``.
+
+    ``contribution = consumer_grad × local`` (∂consumer/∂node: a number for ``Value``, the rule as text for
+    ``Tensor``, ``None`` when unknown), and ``grad_after`` is everything ``node`` has received so far in
+    this pass (for a leaf with an older gradient, that plus what it had). ``slot`` says which of
+    ``consumer.inputs`` the edge comes from (``x * x`` has slots 0 and 1); ``index`` counts from 1.
+    """
+
+    index: int
+    node: Any
+    consumer: Any
+    slot: int
+    local: Any
+    consumer_grad: Any
+    contribution: Any
+    grad_after: Any
+
+    def __repr__(self) -> str:
+        name = self.node.label or "·"
+        op = self.consumer.op or "?"
+        return f"Step({self.index}: {name} ← ({op}), contribution {_short(self.contribution)}, grad {_short(self.grad_after)})"
+
+
+def backward_steps(root: Any, grad: object = None) -> Iterator[Step]:
+    """``root.backward()``, one edge at a time, in exactly the order ``backward()`` applies them.
+
+    Each ``next()`` applies one contribution to ``.grad`` (interior Value grads are reset first, leaf grads
+    accumulate, as in ``backward()``) and yields its ``Step``. Running all steps leaves the same gradients
+    as ``backward()``. For a Tensor, ``grad`` is the seed (default 1 for a one-element tensor); as in
+    ``Tensor.backward``, interior tensors keep no ``.grad``: their running sums are in the steps.
+    """
+    if isinstance(root.data, np.ndarray):
+        return _tensor_steps(root, grad, apply=True)
+    if grad is not None:
+        raise TypeError("backward_steps: a Value's backward takes no seed gradient (it is always 1)")
+    return _value_steps(root, apply=True)
+
+
+def replay(root: Any) -> list[Step]:
+    """The steps of a fresh backward pass from ``root`` (every gradient starting at 0), leaving every
+    ``.grad`` as it was. The same steps ``backward_steps`` yields, when no leaf had a gradient before."""
+    if isinstance(root.data, np.ndarray):
+        return list(_tensor_steps(root, None if root.data.size == 1 else np.ones_like(root.data), apply=False))
+    return list(_value_steps(root, apply=False))
+
+
+def seed(root: Any) -> Any:
+    """The gradient a backward pass starts from at the root: 1 (ones of the root's shape for a Tensor)."""
+    return np.ones_like(root.data) if isinstance(root.data, np.ndarray) else 1.0
+
+
+# -- Value ----------------------------------------------------------------------------------------
+
+
+def _value_steps(root: Any, apply: bool) -> Iterator[Step]:
+    if root._a is getattr(_value, "_NO_GRAD", object()):
+        raise RuntimeError("backward_steps: this Value was computed under no_grad() and records no graph")
+    if apply:
+        order = _value._interior_order(root)  # also zeroes each interior grad, as backward() does
+        if root._op:
+            root.grad = 1.0
+        else:
+            root.grad += 1.0
+        return _value_edges(order, None)
+    saved = _interior_grads(root)
+    try:
+        order = _value._interior_order(root)
+    finally:
+        for node, g in saved:
+            node.grad = g
+    return _value_edges(order, {id(root): (root, 1.0)})
+
+
+def _value_edges(order: list[Any], shadow: dict[int, tuple[Any, float]] | None) -> Iterator[Step]:
+    """Steps over ``order`` in reverse; into ``.grad`` when ``shadow`` is None, else into ``shadow``."""
+    index = 0
+    for node in reversed(order):
+        g = node.grad if shadow is None else shadow.get(id(node), (node, 0.0))[1]
+        contributions = _contributions(node, g)
+        edges = local_rules.value_edges(node)
+        if edges is None:  # an op with no known local rule: still stepped, local unknown
+            edges = [(s, x, None) for s, x in enumerate(node.inputs)]
+        for slot, inp, local in edges:
+            c = contributions[slot]
+            if shadow is None:
+                inp.grad += c
+                after = inp.grad
+            else:
+                after = shadow.get(id(inp), (inp, 0.0))[1] + c
+                shadow[id(inp)] = (inp, after)
+            index += 1
+            yield Step(index, inp, node, slot, local, g, c, after)
+
+
+def _contributions(node: Any, g: float) -> list[float]:
+    """What the op's own backward rule hands each input slot, computed on zero-gradient stand-ins.
+
+    An op without a local rule (a user's ``Function``) may send gradient to inputs it keeps itself rather
+    than to the node's ``_a``/``_b``; for it the rule runs on the real node, with the inputs' gradients set
+    aside and restored, and an input used twice gets its whole share on its first slot.
+    """
+    if node._op not in getattr(_value, "_LOCAL", ()):
+        return _contributions_in_place(node, g)
+    fake = object.__new__(type(node))
+    fake.data, fake.grad, fake.label, fake._op = node.data, g, "", node._op
+    fake._a, fake._b = _stand_in(node._a), _stand_in(node._b)
+    backward = _value._BACKWARD.get(node._op)  # read at call time: detect_anomaly may swap the table
+    if backward is None:
+        raise NotImplementedError(f"backward_steps: no backward rule for op {node.op!r}")
+    backward(fake)
+    return [x.grad for x in fake.inputs]
+
+
+def _contributions_in_place(node: Any, g: float) -> list[float]:
+    backward = _value._BACKWARD.get(node._op)
+    if backward is None:
+        raise NotImplementedError(f"backward_steps: no backward rule for op {node.op!r}")
+    ins = node.inputs
+    unique = list({id(x): x for x in ins}.values())
+    saved = [(x, x.grad) for x in unique]
+    saved_grad = node.grad
+    for x in unique:
+        x.grad = 0.0
+    node.grad = g
+    try:
+        backward(node)
+        got = {id(x): x.grad for x in unique}
+    finally:
+        for x, old in saved:
+            x.grad = old
+        node.grad = saved_grad
+    out = []
+    for x in ins:
+        out.append(got.pop(id(x), 0.0))
+    return out
+
+
+def _stand_in(x: Any) -> Any:
+    if isinstance(x, _value.Value):
+        v = object.__new__(type(x))
+        v.data, v.grad, v.label, v._op, v._a, v._b = x.data, 0.0, x.label, "", None, None
+        return v
+    if type(x) is tuple:
+        return tuple(map(_stand_in, x))
+    return x
+
+
+def _interior_grads(root: Any) -> list[tuple[Any, float]]:
+    """(node, grad) for every interior node under ``root``: what ``_interior_order`` will zero."""
+    saved, seen, stack = [], {id(root)}, [root]
+    while stack:
+        node = stack.pop()
+        if node._op:
+            saved.append((node, node.grad))
+            for child in node.inputs:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
+    return saved
+
+
+# -- Tensor ---------------------------------------------------------------------------------------
+
+
+def _tensor_steps(root: Any, grad: object, apply: bool) -> Iterator[Step]:
+    """Tensor.backward's loop, yielding a step per parent edge."""
+    if not root.requires_grad:
+        raise RuntimeError("backward_steps: the tensor does not require grad (no leaf in its graph requires it)")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward_steps: a tensor of shape {root.data.shape} needs a seed: pass grad=")
+        first = np.ones_like(root.data)
+    else:
+        first = np.array(grad, dtype=root.data.dtype, copy=True)
+        if first.shape != root.data.shape:
+            raise ValueError(f"backward_steps: grad has shape {first.shape} but the tensor has shape {root.data.shape}")
+    return _tensor_edges(root, first, apply)
+
+
+def _tensor_edges(root: Any, first: np.ndarray, apply: bool) -> Iterator[Step]:
+    pending: dict[int, np.ndarray] = {id(root): first}
+    handed_out: set[int] = set()
+    index = 0
+    for node in reversed(topological_order(root, lambda t: t._parents)):
+        g = pending.pop(id(node), None)
+        if g is None:
+            continue
+        if node._backward is None:
+            if apply:
+                node._accumulate(g, handed_out)
+            continue
+        for slot, (parent, pg) in enumerate(zip(node._parents, node._backward(g))):
+            if pg is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            prev = pending.get(key)
+            total = pg if prev is None else prev + pg
+            pending[key] = total
+            after = total
+            if parent._backward is None and apply and parent.grad is not None:
+                after = parent.grad + total  # what the leaf will hold once it is reached
+            index += 1
+            yield Step(index, parent, node, slot, local_rules.tensor_rule(node, slot), g, pg, after)
+
+
+def _short(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"{x.shape} ‖·‖={float(np.linalg.norm(x)):.4g}"
+    return format(x, ".4g") if isinstance(x, float) else str(x)

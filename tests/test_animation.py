@@ -1,0 +1,167 @@
+"""The backward pass as frames: BackwardAnimation, save_animation's page (in a real browser), step_through.
+
+The browser test opens the saved page from a file in headless Chromium through selenium and moves the slider;
+it skips only where Chromium or its WebDriver is not installed.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograd import BackwardAnimation, Value, palette, save_animation, step_through
+
+
+def neuron() -> Value:
+    """o = tanh(x1·w1 + x2·w2 + b), with n = atanh(1/√2): 9 edges, so 10 frames."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.0 + math.atanh(1 / math.sqrt(2)), label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def test_one_frame_per_step_plus_the_start_with_captions_naming_the_numbers():
+    o = neuron()
+    anim = BackwardAnimation(o)
+    assert len(anim.steps) == 9 and len(anim.frames) == 10 == len(anim.captions)
+    assert all(f.lstrip().startswith("<?xml") and "<svg" in f for f in anim.frames)
+    assert anim.captions[0] == "step 0 of 9: backward() starts at o with gradient 1"
+    # step 1: tanh sends n 1 × (1 − o²) = 0.5
+    assert anim.captions[1] == "step 1 of 9: o (tanh) sends n 1 × 0.5 = 0.5; now n.grad = 0.5"
+    assert "grad ?" in anim.frames[0] and "grad 0.5 (+0.5)" in anim.frames[1]
+    assert o.grad == 0.0  # drawing the frames ran no backward() on the graph
+
+
+def test_every_frame_has_the_same_layout():
+    anim = BackwardAnimation(neuron())
+    sizes = {re.search(r'<svg width="([\d.]+pt)" height="([\d.]+pt)"', f).groups() for f in anim.frames}
+    assert len(sizes) == 1, sizes
+    boxes = [re.findall(r'<polygon fill="[^"]*" stroke="transparent" points="([^"]*)"', f) for f in anim.frames]
+    assert all(b == boxes[0] for b in boxes)
+
+
+def test_saved_page_is_self_contained(tmp_path: Path):
+    path = save_animation(neuron(), tmp_path / "backprop.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 10
+    # nothing is fetched: no external script, stylesheet, image or frame (SVG's xmlns are names, not fetches)
+    assert not re.search(r'(?:src|href)\s*=\s*"(?:https?:)?//', page)
+    assert "<link" not in page and "<iframe" not in page and "import(" not in page
+    assert 'type="range"' in page and "<script>" in page
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_animation(neuron(), tmp_path / "missing" / "x.html")
+
+
+def test_too_many_steps_is_refused_with_the_count():
+    x = Value(0.5)
+    for _ in range(300):
+        x = x.tanh()
+    with pytest.raises(ValueError, match="300 steps.*max_steps=200"):
+        BackwardAnimation(x)
+
+
+def test_step_through_without_ipywidgets_says_what_to_install(monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def no_widgets(name, *args, **kwargs):
+        if name == "ipywidgets" or name.startswith("ipywidgets."):
+            raise ImportError("No module named 'ipywidgets'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_widgets)
+    shown = step_through(neuron())
+    out = capsys.readouterr().out
+    assert "needs ipywidgets" in out and "pip install ipywidgets" in out and "save_animation" in out
+    assert isinstance(shown, BackwardAnimation) and 'type="range"' in shown._repr_html_()
+
+
+def test_step_through_with_ipywidgets_moves_through_the_frames():
+    widgets = pytest.importorskip("ipywidgets")  # a dev dependency; skipped only where it is not installed
+    box = step_through(neuron())
+    assert isinstance(box, widgets.VBox)
+    (_play, slider), view = box.children[0].children, box.children[1]
+    assert slider.max == 9 and "step 0 of 9" in view.value
+    slider.value = 1
+    assert "step 1 of 9" in view.value and "grad 0.5 (+0.5)" in view.value
+
+
+# -- in a real browser ------------------------------------------------------------------------------
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None or DRIVER is None:
+        pytest.skip("headless Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1100,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def visible_frame(driver):
+    (frame,) = [f for f in driver.find_elements("css selector", ".bp-frame") if f.is_displayed()]
+    return frame
+
+
+def highlighted_edges(frame) -> list[str]:
+    """The titles (``tail->head``) of the edges drawn in the highlight colour."""
+    edges = frame.find_elements("css selector", "g.edge")
+    return [e.find_element("tag name", "title").get_attribute("textContent") for e in edges
+            if e.find_elements("css selector", f'path[stroke="{palette.HIGHLIGHT}"]')]
+
+
+def grad_texts(frame) -> list[str]:
+    return sorted(t.get_attribute("textContent") for t in frame.find_elements("css selector", "text")
+                  if t.get_attribute("textContent").startswith("grad"))
+
+
+def test_the_saved_page_steps_through_in_a_browser(tmp_path: Path, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    path = save_animation(neuron(), tmp_path / "backprop.html")
+    browser.get(path.as_uri())
+    slider = browser.find_element("css selector", ".bp-slider")
+    assert slider.is_displayed()  # the script ran: controls shown, one frame at a time
+    first = visible_frame(browser)
+    assert first.get_attribute("data-step") == "0"
+    assert highlighted_edges(first) == []
+    assert grad_texts(first).count("grad ?") == 9  # only the root knows its gradient
+
+    slider.send_keys(Keys.ARROW_RIGHT)  # to step 1: tanh → n
+    second = visible_frame(browser)
+    assert second.get_attribute("data-step") == "1"
+    assert len(highlighted_edges(second)) == 1
+    assert "grad 0.5 (+0.5)" in grad_texts(second) and grad_texts(second).count("grad ?") == 8
+
+    browser.find_element("css selector", ".bp-next").click()  # to step 2: a different edge lights up
+    third = visible_frame(browser)
+    assert third.get_attribute("data-step") == "2"
+    assert highlighted_edges(third) != highlighted_edges(second) and len(highlighted_edges(third)) == 1
+    assert grad_texts(third) != grad_texts(second)
+
+    browser.execute_script(
+        "var s = arguments[0]; s.value = s.max; s.dispatchEvent(new Event('input'));", slider)
+    last = visible_frame(browser)
+    assert last.get_attribute("data-step") == "9" and "grad ?" not in grad_texts(last)
+    assert browser.find_element("css selector", ".bp-counter").text == "9 / 9"

@@ -1,0 +1,453 @@
+"""conv2d / max_pool2d (nn/convolution.py) and Conv2d / MaxPool2d / Flatten (nn/conv_layers.py).
+
+Gradients are checked against float64 central finite differences always, and against PyTorch (forward and
+both gradients over a grid of shapes, strides, paddings and dilations) when torch is installed.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from autograd import Tensor, no_grad
+from nn import functional as F
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def numeric_grad(f, arrays: list[np.ndarray], g: np.ndarray, h: float = 1e-6) -> list[np.ndarray]:
+    """∂⟨g, f(*arrays)⟩/∂array for each array, by central differences in float64, element by element."""
+    grads = []
+    for a in arrays:
+        grad = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            old = a[idx]
+            a[idx] = old + h
+            up = float(np.sum(g * f(*arrays)))
+            a[idx] = old - h
+            down = float(np.sum(g * f(*arrays)))
+            a[idx] = old
+            grad[idx] = (up - down) / (2 * h)
+        grads.append(grad)
+    return grads
+
+
+def conv_fn(stride=1, padding=0, dilation=1, bias=True):
+    def f(x, w, b=None):
+        with no_grad():
+            return F.conv2d(Tensor(x), Tensor(w), Tensor(b) if bias else None, stride, padding, dilation).data
+    return f
+
+
+def run_conv(x, w, b, g, **kw):
+    """Output and the three gradients of conv2d through backward()."""
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    B = None if b is None else Tensor(b, requires_grad=True)
+    y = F.conv2d(X, W, B, **kw)
+    y.backward(g)
+    return y, X.grad, W.grad, (None if B is None else B.grad)
+
+
+# -- by hand ------------------------------------------------------------------------------------
+
+
+def test_conv2d_of_a_3x3_image_with_a_2x2_kernel_by_hand():
+    # y[p, q] = Σ_ij w[i, j] x[p + i, q + j]: with x = 1..9 row by row and w = [[1, 0], [0, -1]],
+    # y = x[p, q] − x[p + 1, q + 1] = −4 everywhere; plus the bias 0.5.
+    x = Tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3), requires_grad=True)
+    w = Tensor(np.array([[[[1.0, 0.0], [0.0, -1.0]]]]), requires_grad=True)
+    b = Tensor(np.array([0.5]), requires_grad=True)
+    y = F.conv2d(x, w, b)
+    assert y.shape == (1, 1, 2, 2)
+    np.testing.assert_array_equal(y.data, np.full((1, 1, 2, 2), -3.5))
+    y.sum().backward()
+    # ∂/∂w[i, j] = Σ_pq x[p + i, q + j]: the 2×2 sums of the shifted image; ∂/∂b = 4 outputs.
+    np.testing.assert_array_equal(w.grad[0, 0], [[1 + 2 + 4 + 5, 2 + 3 + 5 + 6], [4 + 5 + 7 + 8, 5 + 6 + 8 + 9]])
+    np.testing.assert_array_equal(b.grad, [4.0])
+    # ∂/∂x: each pixel collects w[i, j] once per window it sits in at offset (i, j): +1 at the top-left
+    # pixels of windows, −1 at their bottom-right pixels.
+    np.testing.assert_array_equal(x.grad[0, 0], [[1, 1, 0], [1, 0, -1], [0, -1, -1]])
+
+
+def test_max_pool2d_by_hand_routes_each_window_gradient_to_its_maximum():
+    x = Tensor(np.array([[[[1.0, 5.0, 2.0, 0.0],
+                           [3.0, 4.0, 8.0, 1.0],
+                           [0.0, 0.0, 7.0, 7.0],
+                           [6.0, 0.0, 7.0, 6.0]]]]), requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    np.testing.assert_array_equal(y.data, [[[[5.0, 8.0], [6.0, 7.0]]]])
+    y.backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]))
+    # The bottom-right window has three 7s: the first in row-major order takes the gradient (as in PyTorch).
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 10, 0, 0], [0, 0, 20, 0], [0, 0, 40, 0], [30, 0, 0, 0]])
+
+
+def test_overlapping_pool_windows_add_their_gradients_at_a_shared_maximum():
+    # 3×3 windows at stride 1 over a 4×4 image whose maximum 9 sits in the middle: all four windows pick it.
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 2] = 9.0
+    t = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(t, 3, stride=1)
+    np.testing.assert_array_equal(y.data, np.full((1, 1, 2, 2), 9.0))
+    y.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    expected = np.zeros((4, 4))
+    expected[1, 2] = 10.0
+    np.testing.assert_array_equal(t.grad[0, 0], expected)
+
+
+# -- finite differences (float64, always) -------------------------------------------------------
+
+CONV_CASES = [  # (N, C, H, W), (O, kH, kW), stride, padding, dilation
+    ((2, 3, 5, 6), (4, 3, 3), 1, 0, 1),
+    ((1, 1, 6, 5), (2, 2, 3), 2, 1, 1),
+    ((2, 2, 7, 7), (3, 3, 2), (2, 1), (1, 2), (2, 1)),
+    ((1, 3, 5, 5), (2, 2, 2), 1, "same", 1),
+    ((2, 1, 4, 5), (1, 3, 3), 3, 1, 1),
+]
+
+
+@pytest.mark.parametrize("xshape,wshape,stride,padding,dilation", CONV_CASES)
+def test_conv2d_gradients_match_central_differences(xshape, wshape, stride, padding, dilation):
+    rng = np.random.default_rng(1)
+    o, kh, kw = wshape
+    x = rng.standard_normal(xshape)
+    w = rng.standard_normal((o, xshape[1], kh, kw))
+    b = rng.standard_normal(o)
+    f = conv_fn(stride, padding, dilation)
+    y0 = f(x, w, b)
+    g = rng.standard_normal(y0.shape)
+    _, gx, gw, gb = run_conv(x, w, b, g, stride=stride, padding=padding, dilation=dilation)
+    nx, nw, nb = numeric_grad(f, [x, w, b], g)
+    np.testing.assert_allclose(gx, nx, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gw, nw, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gb, nb, rtol=1e-6, atol=1e-7)
+
+
+POOL_CASES = [  # (N, C, H, W), kernel, stride, padding, dilation
+    ((2, 3, 6, 6), 2, None, 0, 1),
+    ((1, 2, 7, 5), 3, 2, 1, 1),
+    ((2, 1, 5, 6), (2, 3), (1, 2), (1, 1), 1),
+    ((1, 2, 7, 7), 2, 1, 0, 2),
+]
+
+
+@pytest.mark.parametrize("xshape,kernel,stride,padding,dilation", POOL_CASES)
+def test_max_pool2d_gradient_matches_central_differences(xshape, kernel, stride, padding, dilation):
+    rng = np.random.default_rng(2)
+    x = rng.permutation(np.prod(xshape)).reshape(xshape) / 7.0  # distinct values: no ties, no kinks
+    t = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(t, kernel, stride, padding, dilation)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+
+    def f(a):
+        with no_grad():
+            return F.max_pool2d(Tensor(a), kernel, stride, padding, dilation).data
+
+    (num,) = numeric_grad(f, [x], g, h=1e-4)  # values are ≥ 1/7 apart: the max never changes within h
+    np.testing.assert_allclose(t.grad, num, rtol=1e-7, atol=1e-9)
+
+
+def test_gradcheck_passes_on_a_conv_pool_graph():
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    report = autograd.gradcheck(lambda x, w, b: F.max_pool2d(F.conv2d(x, w, b, padding=1), 2), [x, w, b])
+    assert report.ok
+
+
+# -- against PyTorch ----------------------------------------------------------------------------
+
+TORCH_CONV_GRID = [  # (N, C, H, W), (O, kH, kW), stride, padding, dilation, bias
+    ((1, 1, 5, 5), (1, 3, 3), 1, 0, 1, True),
+    ((1, 3, 8, 8), (4, 3, 3), 1, 1, 1, True),
+    ((3, 3, 7, 9), (5, 2, 4), 1, 0, 1, False),
+    ((2, 1, 9, 8), (6, 3, 3), 2, 1, 1, True),
+    ((2, 3, 10, 7), (2, 5, 3), (2, 3), (2, 1), 1, True),
+    ((2, 2, 11, 11), (3, 3, 3), 1, 2, 2, True),
+    ((1, 3, 12, 9), (4, 3, 2), (3, 2), 0, (1, 2), False),
+    ((2, 3, 6, 7), (2, 3, 3), 1, "same", 1, True),
+    ((2, 3, 6, 7), (2, 2, 4), 1, "same", 1, True),  # even kernel: the extra row/column goes bottom/right
+    ((2, 1, 6, 6), (3, 3, 3), 1, "valid", 1, True),
+    ((1, 1, 3, 3), (1, 3, 3), 1, 0, 1, True),  # a single output pixel
+    ((4, 1, 28, 28), (8, 5, 5), 1, 2, 1, True),  # LeNet's first layer
+]
+
+
+@pytest.mark.parametrize("xshape,wshape,stride,padding,dilation,bias", TORCH_CONV_GRID)
+def test_conv2d_forward_and_gradients_match_torch(xshape, wshape, stride, padding, dilation, bias):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    o, kh, kw = wshape
+    x = rng.standard_normal(xshape)
+    w = rng.standard_normal((o, xshape[1], kh, kw))
+    b = rng.standard_normal(o) if bias else None
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True) if bias else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that an even kernel with padding="same" copies the input
+        ty = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+    y, gx, gw, gb = run_conv(x, w, b, g, stride=stride, padding=padding, dilation=dilation)
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-12, atol=1e-11)
+    if bias:
+        np.testing.assert_allclose(gb, tb.grad.numpy(), rtol=1e-12, atol=1e-11)
+
+
+TORCH_POOL_GRID = [  # (N, C, H, W), kernel, stride, padding, dilation
+    ((1, 1, 4, 4), 2, None, 0, 1),
+    ((2, 3, 7, 9), 2, None, 0, 1),  # odd sizes: the last row/column is dropped
+    ((2, 3, 7, 9), 3, 2, 1, 1),
+    ((1, 2, 8, 8), 3, 1, 1, 1),  # overlapping windows
+    ((2, 1, 9, 10), (2, 3), (3, 2), (1, 1), 1),
+    ((1, 3, 10, 10), 3, 2, 0, 2),
+    ((3, 1, 5, 5), 5, None, 2, 1),
+]
+
+
+@pytest.mark.parametrize("xshape,kernel,stride,padding,dilation", TORCH_POOL_GRID)
+def test_max_pool2d_forward_and_gradient_match_torch(xshape, kernel, stride, padding, dilation):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(xshape)
+    x.flat[::3] = np.round(x.flat[::3])  # some ties: equal maxima in a window go to the first, in both
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, dilation)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+    t = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(t, kernel, stride, padding, dilation)
+    y.backward(g)
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-15, atol=0)
+
+
+def test_float32_stays_float32_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 2, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    X, W, B = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.max_pool2d(F.conv2d(X, W, B, padding=1), 2)
+    y.sum().backward()
+    assert y.dtype == np.float32
+    assert X.grad.dtype == W.grad.dtype == B.grad.dtype == np.float32
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(tx, tw, tb, padding=1), 2)
+    ty.sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(W.grad, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- API details --------------------------------------------------------------------------------
+
+
+def test_unbatched_chw_input_gives_unbatched_output_and_gradients():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 6, 5))
+    w = rng.standard_normal((3, 2, 3, 3))
+    X = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(F.conv2d(X, Tensor(w), padding=1), 2)
+    assert y.shape == (3, 3, 2)
+    y.sum().backward()
+    assert X.grad.shape == (2, 6, 5)
+    batched = Tensor(x[None], requires_grad=True)
+    F.max_pool2d(F.conv2d(batched, Tensor(w), padding=1), 2).sum().backward()
+    np.testing.assert_allclose(y.data, F.max_pool2d(F.conv2d(Tensor(x[None]), Tensor(w), padding=1), 2).data[0])
+    np.testing.assert_allclose(X.grad, batched.grad[0])
+
+
+def test_non_contiguous_inputs_give_the_same_results():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 2, 7, 7))
+    w = rng.standard_normal((4, 2, 3, 3))
+    xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)  # same values, C-major memory
+    assert not xt.flags.c_contiguous
+    a = F.max_pool2d(F.conv2d(Tensor(x), Tensor(w), stride=2, padding=1), 2, 1)
+    b = F.max_pool2d(F.conv2d(Tensor(xt), Tensor(w), stride=2, padding=1), 2, 1)
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_pool_without_grad_gives_the_same_values():
+    rng = np.random.default_rng(9)
+    x = Tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
+    y = F.max_pool2d(x, 3, 2, 1)
+    with no_grad():
+        z = F.max_pool2d(x, 3, 2, 1)
+    assert y.requires_grad and not z.requires_grad
+    np.testing.assert_array_equal(y.data, z.data)
+
+
+def test_a_nan_in_a_window_makes_its_maximum_nan():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    y = F.max_pool2d(Tensor(x, requires_grad=True), 2)
+    assert np.isnan(y.data[0, 0, 0, 0])
+    np.testing.assert_array_equal(y.data[0, 0].ravel()[1:], [7.0, 13.0, 15.0])
+
+
+def test_output_sizes_follow_torch_formula():
+    x = Tensor(np.zeros((1, 1, 28, 28), np.float32))
+    w = Tensor(np.zeros((6, 1, 5, 5), np.float32))
+    assert F.conv2d(x, w).shape == (1, 6, 24, 24)
+    assert F.conv2d(x, w, padding=2).shape == (1, 6, 28, 28)
+    assert F.conv2d(x, w, stride=2).shape == (1, 6, 12, 12)  # ⌊(28 − 5)/2⌋ + 1
+    assert F.conv2d(x, w, padding="same").shape == (1, 6, 28, 28)
+    assert F.max_pool2d(x, 2).shape == (1, 1, 14, 14)
+    assert F.max_pool2d(x, 3).shape == (1, 1, 9, 9)
+    assert F.max_pool2d(x, 3, stride=2, padding=1).shape == (1, 1, 14, 14)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: F.conv2d(np.zeros((1, 3, 5, 5)), np.zeros((2, 1, 3, 3))), ValueError,
+         ["(1, 3, 5, 5)", "3 channels", "(2, 1, 3, 3)", "expects 1"]),
+        (lambda: F.conv2d(np.zeros((5, 5)), np.zeros((2, 1, 3, 3))), ValueError, ["4-D", "(5, 5)"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 3, 3))), ValueError, ["weight", "4-D", "(2, 3, 3)"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3))), ValueError, ["3×3", "larger", "2×2"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5), np.float32), np.zeros((1, 1, 3, 3))), TypeError,
+         ["float32", "float64"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), np.zeros(3)), ValueError,
+         ["bias", "(2,)", "(3,)"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), stride=0), ValueError, ["stride", ">= 1"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), padding="full"), ValueError,
+         ["'valid'", "'same'", "'full'"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), stride=2, padding="same"), ValueError,
+         ["same", "stride 1"]),
+        (lambda: F.conv2d(np.zeros((1, 2, 5, 5)), np.zeros((2, 1, 3, 3)), groups=2), ValueError, ["groups"]),
+        (lambda: F.max_pool2d(np.zeros((1, 1, 5, 5)), 2, padding=2), ValueError, ["padding", "half"]),
+        (lambda: F.max_pool2d(np.zeros((1, 1, 2, 2)), 3), ValueError, ["larger", "(1, 1, 2, 2)"]),
+        (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2), TypeError, ["floating", "int64"]),
+        (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4)), 2.5), TypeError, ["kernel_size", "2.5"]),
+    ],
+)
+def test_errors_name_the_problem(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+# -- modules ------------------------------------------------------------------------------------
+
+
+def test_conv2d_module_shapes_keys_and_pytorch_init_bounds():
+    rng = np.random.default_rng(10)
+    conv = nn.Conv2d(3, 16, 5, padding=2, rng=rng)
+    assert conv.weight.shape == (16, 3, 5, 5) and conv.bias.shape == (16,)
+    assert conv.weight.dtype == np.float32 and conv.bias.dtype == np.float32
+    assert list(conv.state_dict()) == ["weight", "bias"]
+    bound = 1 / math.sqrt(3 * 5 * 5)  # kaiming_uniform(a=√5) gives U(−1/√fan_in, 1/√fan_in)
+    for p in (conv.weight, conv.bias):
+        assert np.abs(p.data).max() <= bound
+        assert np.abs(p.data).max() > 0.9 * bound  # uses the whole range
+    assert abs(conv.weight.data.std() - bound / math.sqrt(3)) < 0.1 * bound  # U(−a, a) has std a/√3
+    assert nn.Conv2d(3, 16, 5, bias=False).bias is None
+    assert nn.Conv2d(3, 16, 5, bias=False).parameters()[0].shape == (16, 3, 5, 5)
+
+
+def test_conv2d_module_weights_load_into_torch_unchanged_and_back():
+    torch = pytest.importorskip("torch")
+    ours = nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1, rng=np.random.default_rng(11))
+    theirs = torch.nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(12).standard_normal((2, 3, 9, 8)).astype(np.float32)
+    np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    fresh = torch.nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1)
+    back = nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1)
+    back.load_state_dict({k: v.detach().numpy() for k, v in fresh.state_dict().items()})
+    np.testing.assert_allclose(back(Tensor(x)).data, fresh(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_torch_init_has_the_same_bounds_as_ours():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.Conv2d(4, 64, 3)
+    bound = 1 / math.sqrt(4 * 3 * 3)
+    assert theirs.weight.abs().max().item() <= bound and theirs.bias.abs().max().item() <= bound
+    assert theirs.weight.abs().max().item() > 0.9 * bound
+
+
+def test_module_reprs_read_like_torch():
+    assert repr(nn.Conv2d(1, 32, 3, padding=1)) == "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
+    assert repr(nn.Conv2d(3, 8, 5, stride=2, bias=False)) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(2, 2), bias=False)"
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)"
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+
+
+def test_a_small_cnn_runs_end_to_end_and_flatten_keeps_the_batch():
+    rng = np.random.default_rng(13)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.MaxPool2d(2), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(4 * 4 * 4, 3, rng=rng))
+    x = Tensor(rng.standard_normal((5, 1, 8, 8)).astype(np.float32))
+    logits = model(x)
+    assert logits.shape == (5, 3)
+    F.cross_entropy(logits, np.array([0, 1, 2, 0, 1])).backward()
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "4.weight", "4.bias"]
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
+    assert nn.Flatten(0)(Tensor(np.zeros((2, 3, 4)))).shape == (24,)
+
+
+def test_conv2d_module_refuses_float64_input_and_says_how_to_convert():
+    with pytest.raises(TypeError, match=r"expected float32 input for Conv2d\(1→4\), got float64; convert with x.float"):
+        nn.Conv2d(1, 4, 3)(Tensor(np.zeros((1, 1, 5, 5))))
+
+
+# -- checking tools -----------------------------------------------------------------------------
+
+
+def test_audit_checks_conv_and_pool_nodes_and_finds_them_right():
+    rng = np.random.default_rng(14)
+    x = Tensor(rng.standard_normal((2, 2, 6, 6)).astype(np.float32))
+    w = Tensor(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    b = Tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    report = autograd.audit(lambda: F.max_pool2d(F.conv2d(x, w, b, stride=1, padding=1), 2, 2).sum())
+    statuses = {r.op: r.status for r in report.rows}
+    assert statuses["conv2d"] == "ok" and statuses["max_pool2d"] == "ok", str(report)
+    assert report.ok
+
+
+def test_audit_also_checks_the_input_gradient_of_a_strided_padded_conv():
+    rng = np.random.default_rng(15)
+    x = Tensor(rng.standard_normal((1, 2, 7, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((2, 2, 3, 2)), requires_grad=True)
+    report = autograd.audit(lambda: (F.conv2d(x, w, None, (2, 1), (1, 0)) ** 2).sum())
+    row = next(r for r in report.rows if r.op == "conv2d")
+    assert row.status == "ok" and len(row.checks) == 2, str(report)
+
+
+def test_draw_dot_names_the_conv_module_and_shows_kernel_stride_padding_and_local_rules():
+    rng = np.random.default_rng(16)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.MaxPool2d(2), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(4 * 4 * 4, 3, rng=rng))
+    loss = F.cross_entropy(model(Tensor(rng.standard_normal((2, 1, 8, 8)).astype(np.float32))), np.array([0, 2]))
+    loss.backward()
+    source = autograd.draw_dot(loss, show_local=True).source
+    assert "0: Conv2d(1→4, 3×3)" in source
+    assert "conv2d 3×3, stride 1, pad 1" in source
+    assert "max_pool2d 2×2, stride 2" in source
+    assert "g to each window&#x27;s max (2, 4, 8, 8)" in source or "g to each window's max (2, 4, 8, 8)" in source
+    assert "(correlation) (4, 1, 3, 3)" in source
+    assert "?" not in source.split("edge labels")[-1].replace("?xml", "")  # every edge has a rule
+
+
+def test_local_rules_name_the_full_convolution_and_the_correlation():
+    from autograd.local_rules import tensor_rule
+
+    x = Tensor(np.ones((1, 2, 5, 5)), requires_grad=True)
+    w = Tensor(np.ones((3, 2, 3, 3)), requires_grad=True, label="weight")
+    b = Tensor(np.ones(3), requires_grad=True)
+    y = F.conv2d(x, w, b, stride=2)
+    assert [tensor_rule(y, k) for k in range(3)] == [
+        "g ⊛ flip(weight) (full conv)", "x ⋆ g (correlation)", "Σ g over n, p, q"]
