@@ -57,6 +57,7 @@ _TENSOR_RULES: dict[str, tuple[str, ...]] = {
     "**": ("g⊙{1}·{0}^({1}−1)", "g⊙{0}^{1}·ln {0}"),
     "@": ("g·{1}ᵀ", "{0}ᵀ·g"),
     "linear": ("g·{1}", "gᵀ·{0}", "Σ_rows g"),
+    "linear_relu": ("(g⊙[a>0])·{1}", "(g⊙[a>0])ᵀ·{0}", "Σ_rows g⊙[a>0]"),
     "neg": ("−g",),
     "exp": ("g⊙e^{0}",),
     "log": ("g/{0}",),
@@ -90,8 +91,8 @@ _TENSOR_RULES: dict[str, tuple[str, ...]] = {
     "conv2d": ("g ⊛ flip({1}) (full conv)", "{0} ⋆ g (correlation)", "Σ g over n, p, q"),
     "max_pool2d": ("g to each window's max",),
 }
-_LETTERS = {"@": ("A", "B"), "linear": ("x", "W", "b"), "conv2d": ("x", "W", "b"), "mse_loss": ("x", "y"),
-            "binary_cross_entropy_with_logits": ("z", "y")}
+_LETTERS = {"@": ("A", "B"), "linear": ("x", "W", "b"), "linear_relu": ("x", "W", "b"), "conv2d": ("x", "W", "b"),
+            "mse_loss": ("x", "y"), "binary_cross_entropy_with_logits": ("z", "y")}
 
 
 def op_label(node: Any) -> str:

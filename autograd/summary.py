@@ -165,15 +165,17 @@ def modules(graph: Graph, role: list[str]) -> list[str | None]:
 
 
 def describe_module(prefix: str, members: list[Any], is_tensor: bool) -> str:
-    """``0: Linear(784→128)`` for a tensor module (inferred from its weight's shape and its op), or
+    """``0: Linear(784→128)`` for a tensor module (inferred from its weight's shape and its op; ``+ ReLU`` when
+    Sequential fused the ReLU after it into the same node, ``linear_relu``), or
     ``layers.0: Layer(2→16), relu`` for a scalar layer (from its parameters' names): no registry needed."""
     name = f"{prefix}: " if prefix else ""  # a bare Layer's neurons have no prefix above them
     if is_tensor:
         weight = next((m for m in members if not m.op and m.label.endswith("weight")), None)
         ops = sorted({m.op for m in members if m.op})
-        if weight is not None and weight.data.ndim == 2 and "linear" in ops:
+        if weight is not None and weight.data.ndim == 2 and ("linear" in ops or "linear_relu" in ops):
             out_f, in_f = weight.data.shape
-            return f"{name}Linear({in_f}→{out_f})"
+            fused = " + ReLU" if "linear_relu" in ops else ""  # Sequential runs a Linear and its ReLU as one node
+            return f"{name}Linear({in_f}→{out_f}){fused}"
         if weight is not None and weight.data.ndim == 4 and "conv2d" in ops:
             out_c, in_c, kh, kw = weight.data.shape
             return f"{name}Conv2d({in_c}→{out_c}, {kh}×{kw})"

@@ -391,8 +391,7 @@ class Value:
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs; lengths must match")
         w, x = _values(ws, "dot"), _values(xs, "dot")
         b = bias if type(bias) is Value else _lift_or_raise(bias, "dot")
-        z = b.data + sum(map(_mul, map(_data, w), map(_data, x)))  # all in C: this runs per neuron per point
-        return _make(z, "dot", w + (b,), x)
+        return _dot((*w, b), x)
 
     @staticmethod
     def _dot_backward(out: Value) -> None:
@@ -488,6 +487,15 @@ def _make(data: float, op: str, a: object, b: object = None) -> Value:
     return out
 
 
+def _dot(wb: tuple[Value, ...], xs: tuple[Value, ...]) -> Value:
+    """The ``dot`` node for weights-then-bias ``wb`` and inputs ``xs``: tuples of Values, already checked, with
+    len(wb) == len(xs) + 1. ``Value.dot`` checks its arguments and calls this; so does ``nn.scalar``'s neuron,
+    with a weights tuple it keeps from call to call and a layer's checked inputs, and then backward's walk
+    also scans each of those tuples once, not once per point or per neuron."""
+    z = wb[-1].data + sum(map(_mul, map(_data, wb), map(_data, xs)))  # all in C; map stops at xs's end, before b
+    return _make(z, "dot", wb, xs)
+
+
 def _division_by_zero(a: Value, b: Value) -> ZeroDivisionError:
     return ZeroDivisionError(f"'/': division by zero ({a.data!r} / {b.data!r})")
 
@@ -565,60 +573,67 @@ def _interior_order(root: Value) -> list[Value]:
 
     Depth-first with an explicit stack (no recursion, any depth). Expanding a node pushes the node, a
     marker, then its interior inputs; when the marker comes back off the stack, everything pushed above
-    it -- the node's inputs and theirs -- is finished, so the node is appended. Leaves are skipped: they
-    need no visiting, and most edges (weights) end at leaves. A node is marked seen when expanded, not
-    when pushed, so a node pushed early but used again by a later consumer is pushed again and finished
-    before that consumer.
+    it -- the node's inputs and theirs -- is finished, so the node is appended. A unary or binary node's
+    first input is expanded at once instead of being pushed and popped: a chain takes a third fewer stack
+    operations (the whole walk 20% less time on a 20,000-op chain). Leaves are skipped: they need no visiting, and most edges (weights) end at leaves. A
+    node is marked seen when expanded, not when pushed, so a node pushed early but used again by a later
+    consumer is expanded then and finished before that consumer.
 
     Inputs are filtered in C (``filter`` over a tuple), not one by one in Python: this walk, not the
-    backward rules, used to be most of ``backward()``. And a layer hands the same inputs tuple to every
-    neuron's ``dot``: once one of those nodes is finished, all of the tuple's items are, so the others skip
-    it (16 scans of 16 inputs become one in a 16-wide layer).
+    backward rules, used to be most of ``backward()``. And ``dot`` nodes share their tuples: a layer hands
+    the same inputs tuple to every neuron, and a neuron the same weights tuple at every point. Once one
+    node using a tuple is finished, all of the tuple's items are, so the others skip it (on MLP(2, [16, 16,
+    1]) over 100 points, 3,300 scans of 17 weights and 1,600 of 16 inputs become 33 and 200).
     """
     if not root._op:
         return []
     order: list[Value] = []
     seen: set[Value] = set()  # Value hashes by identity (it defines no __eq__)
-    done: set[int] = set()  # ids of dot input tuples whose items are all finished
+    done: set[int] = set()  # ids of dot nodes' tuples whose items are all finished
     stack: list[object] = [root]
-    pop, push, extend, append = stack.pop, stack.append, stack.extend, order.append
-    is_interior = _is_interior
+    pop, push, extend, append, mark = stack.pop, stack.append, stack.extend, order.append, seen.add
+    is_interior, finish, finish_dot = _is_interior, _FINISH, _FINISH_DOT
     while stack:
         node = pop()
-        if node is _FINISH:
+        if node is finish:  # the most frequent case first
             append(pop())
-            continue
-        if node is _FINISH_DOT:
-            node = pop()
-            append(node)
-            done.add(id(node._b))
             continue
         if node in seen:
             continue
-        seen.add(node)
-        node.grad = 0.0
-        push(node)
-        a, b = node._a, node._b
-        if type(a) is tuple:  # sum, dot, a user Function
-            if type(b) is tuple:  # dot: (ws + bias) and xs
-                push(_FINISH_DOT)
-                extend(filter(is_interior, a))
-                if id(b) not in done:
-                    extend(filter(is_interior, b))
-            else:
-                push(_FINISH)
-                extend(filter(is_interior, a))
-        else:
-            push(_FINISH)
-            if a._op:
-                push(a)
-            if type(b) is Value and b._op:
+        if node is finish_dot:
+            node = pop()
+            append(node)
+            done.add(id(node._a))
+            done.add(id(node._b))
+            continue
+        while True:  # expand node; then carry straight on into its first input if that one is new
+            mark(node)
+            node.grad = 0.0
+            push(node)
+            a, b = node._a, node._b
+            if type(a) is tuple:  # sum, dot, a user Function
+                if type(b) is tuple:  # dot: (ws + bias) and xs
+                    push(finish_dot)
+                    if id(a) not in done:
+                        extend(filter(is_interior, a))
+                    if id(b) not in done:
+                        extend(filter(is_interior, b))
+                else:
+                    push(finish)
+                    extend(filter(is_interior, a))
+                break
+            push(finish)
+            if type(b) is Value and b._op and b is not a:  # (x * x uses one input twice)
                 push(b)
+            if a._op and a not in seen:  # no push and pop for it: a chain walks down without the stack
+                node = a
+                continue
+            break
     return order
 
 
 _FINISH = object()  # stack markers for _interior_order: "the node below is finished"
-_FINISH_DOT = object()  # the same, for a dot node (its xs tuple is then finished too)
+_FINISH_DOT = object()  # the same, for a dot node (its two tuples are then finished too)
 
 
 # ∂out/∂input for each of out.inputs, in that order: what a reader sees on each edge (draw_dot(show_local=True),

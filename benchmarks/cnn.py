@@ -1,9 +1,10 @@
 """How fast does backproplab train the default CNN on Fashion-MNIST, next to PyTorch on the CPU, and where does the time go?
 
-Model: the default CNN of ``python -m nn.train --model cnn`` (float32, NCHW, batch 128, Adam lr=1e-3):
+Model: the default CNN of ``python -m nn.train --model cnn`` (``nn.train.build_cnn``; float32, NCHW, batch 128,
+Adam lr=1e-3):
 
-    conv 1→32 3×3 pad 1, ReLU, max-pool 2   (N, 32, 14, 14)
-    conv 32→64 3×3 pad 1, ReLU, max-pool 2  (N, 64, 7, 7)
+    conv 1→32 3×3 pad 1, max-pool 2, ReLU   (N, 32, 14, 14)
+    conv 32→64 3×3 pad 1, max-pool 2, ReLU  (N, 64, 7, 7)
     flatten, linear 3136→128, ReLU, linear 128→10, cross-entropy
 
 Contenders, in one run: backproplab (nn.Conv2d / MaxPool2d / Flatten / Linear, F.cross_entropy, nn.optim.Adam)
@@ -15,9 +16,9 @@ both. Then:
 
   memory     peak memory of one backproplab training step above what the model and batch hold (tracemalloc
              sees every NumPy allocation), beside the activations and im2col matrices it keeps for backward.
-  breakdown  the parts of our step timed alone at the model's shapes with the library's own code (im2col copy,
-             the three GEMMs of each convolution, col2im, pooling forward and backward); "rest" is the step
-             minus those parts (ReLU, the linear layers, the loss, Adam, Python).
+  breakdown  each op's time inside real backproplab steps (every layer's forward, every node's backward, Adam,
+             and the engine's own share), then the second convolution's parts timed alone with the library's
+             own code: the im2col copy, its three GEMMs, col2im.
 
     python benchmarks/cnn.py [--rounds 5] [--steps 100] [--threads 1 ...] [--batch 128]
     python benchmarks/cnn.py --profile          # cProfile of backproplab steps instead
@@ -39,23 +40,21 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from autograd import Tensor
-from nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from autograd.graph import topological_order
+from nn import Sequential
 from nn import functional as F
 from nn.convolution import _col2im, _window_view
 from nn.data import load_fashion_mnist
 from nn.optim import Adam
+from nn.train import DEFAULT_CNN_CHANNELS, DEFAULT_CNN_HIDDEN, build_cnn
 
 LR = 1e-3
 TARGET = 2.0  # issue 10: backproplab's time at most 2x PyTorch's
 
 
 def make_model(rng: np.random.Generator) -> Sequential:
-    """The default CNN (see the module docstring), initialised as PyTorch does."""
-    return Sequential(
-        Conv2d(1, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
-        Conv2d(32, 64, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
-        Flatten(), Linear(64 * 7 * 7, 128, rng=rng), ReLU(), Linear(128, 10, rng=rng),
-    )
+    """The default CNN of nn.train (see the module docstring), initialised as PyTorch does."""
+    return build_cnn(DEFAULT_CNN_CHANNELS, DEFAULT_CNN_HIDDEN, rng)
 
 
 def load() -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +89,9 @@ class Torch:
 
         self.torch = torch
         nn = torch.nn
-        self.model = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        self.model = nn.Sequential(  # the same layers in the same order as nn.train.build_cnn
+            nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
         )
         # Same weights: the state_dict keys and shapes are PyTorch's, so it loads unchanged.
@@ -181,7 +180,7 @@ def memory(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int) -> None:
     # What the graph keeps for backward, by its size: im2col matrices and the activations.
     n = batch
     cols = 4 * n * (1 * 9 * 28 * 28 + 32 * 9 * 14 * 14)
-    acts = 4 * n * (2 * 32 * 28 * 28 + 32 * 14 * 14 + 2 * 64 * 14 * 14 + 64 * 7 * 7)
+    acts = 4 * n * (32 * 28 * 28 + 2 * 32 * 14 * 14 + 64 * 14 * 14 + 2 * 64 * 7 * 7)
     print(f"\npeak memory of one training step (batch {batch}): {peak / 2**20:.1f} MiB above the model and batch "
           f"(tracemalloc); of which the graph holds im2col matrices {cols / 2**20:.1f} MiB and conv/ReLU/pool "
           f"outputs {acts / 2**20:.1f} MiB until backward")
@@ -200,45 +199,83 @@ def _best(fn: Callable[[], object], repeat: int = 7) -> float:
     return best
 
 
-def breakdown(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int) -> None:
-    """Each part of a backproplab step timed alone (min of 7), at the default CNN's shapes."""
+def in_step(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int, steps: int = 12) -> dict[str, float]:
+    """Each op's time inside real training steps (median over ``steps``): every layer's forward, every node's
+    backward (its closure, wrapped with a timer), Adam; "engine" is the rest of the step (the backward walk,
+    gradient accumulation, zero_grad, Python)."""
     rng = np.random.default_rng(seed)
     ours = Backproplab(make_model(rng))
-    xb, yb = batches(*data, 1, batch, rng)[0]
-    step = _best(lambda: ours.step(xb, yb))
-    parts: dict[str, float] = {}
-    x = xb
-    n = batch
-    for layer, (c, o, size) in enumerate([(1, 32, 28), (32, 64, 14)], start=1):
-        xp = np.zeros((n, c, size + 2, size + 2), np.float32)
-        xp[:, :, 1:-1, 1:-1] = x
+    times: dict[str, list[float]] = {}
 
-        def im2col(xp: np.ndarray = xp, c: int = c, size: int = size) -> np.ndarray:
-            return _window_view(xp, (3, 3), (1, 1), (1, 1), (size, size)).reshape(c * 9, n * size * size)
+    def note(name: str, t: float) -> None:
+        times.setdefault(name, []).append(t)
 
-        cols = im2col()
-        w2 = rng.standard_normal((o, c * 9)).astype(np.float32)
-        g2 = rng.standard_normal((o, n * size * size)).astype(np.float32)
-        parts[f"conv{layer} im2col copy"] = _best(im2col)
-        parts[f"conv{layer} GEMM forward W·cols"] = _best(lambda w2=w2, cols=cols: w2 @ cols)
-        parts[f"conv{layer} GEMM ∂W = G·colsᵀ"] = _best(lambda g2=g2, cols=cols: g2 @ cols.T)
-        if layer > 1:  # the first layer's input (the images) needs no gradient
-            parts[f"conv{layer} GEMM ∂cols = Wᵀ·G"] = _best(lambda w2=w2, g2=g2: w2.T @ g2)
-            dcols = w2.T @ g2
-            parts[f"conv{layer} col2im"] = _best(lambda dcols=dcols, c=c, size=size: _col2im(
-                dcols, (n, c, size, size), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)), (size, size)))
-        y = Tensor((w2 @ cols).reshape(o, n, size, size).transpose(1, 0, 2, 3), requires_grad=True)
-        pooled = F.max_pool2d(y, 2)
-        g = np.ones(pooled.shape, np.float32)
-        parts[f"pool{layer} forward"] = _best(lambda y=y: F.max_pool2d(y, 2))
-        parts[f"pool{layer} backward"] = _best(lambda pooled=pooled, g=g: pooled._backward(g))
-        x = pooled.data
-    total = sum(parts.values())
+    for k, (xb, yb) in enumerate(batches(*data, steps + 2, batch, rng)):
+        t_step = time.perf_counter()
+        h = Tensor(xb)
+        for i, layer in enumerate(ours.model):
+            t0 = time.perf_counter()
+            h = layer(h)
+            note(f"forward  {i} {type(layer).__name__}", time.perf_counter() - t0)
+        loss = F.cross_entropy(h, yb)
+        for node in topological_order(loss, lambda t: t._parents):
+            if node._backward is not None and node.op != "cross_entropy":
+                def timed(g: np.ndarray, inner: Callable = node._backward, name: str = f"backward {node.op} "
+                          f"{tuple(node.shape[1:])}") -> object:
+                    t0 = time.perf_counter()
+                    out = inner(g)
+                    note(name, time.perf_counter() - t0)
+                    return out
+                node._backward = timed
+        ours.opt.zero_grad()
+        loss.backward()
+        t0 = time.perf_counter()
+        ours.opt.step()
+        note("Adam step", time.perf_counter() - t0)
+        note("step", time.perf_counter() - t_step)
+        if k < 2:  # warm-up steps
+            times.clear()
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    step = med.pop("step")
+    med["engine (backward walk, zero_grad, Python)"] = step - sum(med.values())
+    med["step"] = step
+    return med
+
+
+def breakdown(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int) -> None:
+    """Where a backproplab step's time goes: each op inside real steps, then conv2's parts alone."""
+    parts = in_step(data, batch, seed)
+    step = parts.pop("step")
     print(f"\nwhere the time goes: one backproplab step, batch {batch}, {blas_threads()} BLAS thread(s): "
-          f"{1e3 * step:.1f} ms (best of 7)")
-    for name, t in parts.items():
-        print(f"  {name:28s} {1e3 * t:7.2f} ms  {t / step:6.1%}")
-    print(f"  {'rest (ReLU, linear, loss, Adam)':28s} {1e3 * (step - total):7.2f} ms  {(step - total) / step:6.1%}")
+          f"{1e3 * step:.1f} ms (median of 12); ops over 0.5 ms")
+    for name, t in sorted(parts.items(), key=lambda kv: -kv[1]):
+        if t >= 5e-4:
+            print(f"  {name:42s} {1e3 * t:7.2f} ms  {t / step:6.1%}")
+
+    # conv2 (32→64, 14×14) alone, its parts as nn.convolution runs them (warm caches: a lower bound)
+    rng = np.random.default_rng(seed)
+    n, c, o, size = batch, 32, 64, 14
+    xp = np.zeros((n, c, size + 2, size + 2), np.float32)
+    xp[:, :, 1:-1, 1:-1] = rng.random((n, c, size, size), dtype=np.float32)
+
+    def im2col() -> np.ndarray:
+        return _window_view(xp, (3, 3), (1, 1), (1, 1), (size, size)).reshape(c * 9, n * size * size)
+
+    cols = im2col()
+    w2 = rng.standard_normal((o, c * 9)).astype(np.float32)
+    g2 = rng.standard_normal((o, n * size * size)).astype(np.float32)
+    dcols = w2.T @ g2
+    alone = {
+        "im2col copy": _best(im2col),
+        "GEMM forward W₂·cols": _best(lambda: w2 @ cols),
+        "GEMM ∂W₂ = G·colsᵀ": _best(lambda: g2 @ cols.T),
+        "GEMM ∂cols = W₂ᵀ·G": _best(lambda: w2.T @ g2),
+        "col2im": _best(lambda: _col2im(dcols, (n, c, size, size), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)),
+                                        (size, size))),
+    }
+    gemm = sum(t for name, t in alone.items() if name.startswith("GEMM"))
+    print("  conv2's parts alone (best of 7): " + ", ".join(f"{k} {1e3 * t:.1f}" for k, t in alone.items())
+          + f" ms; its three GEMMs are {gemm / step:.0%} of the step")
 
 
 def profile(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int, steps: int) -> None:

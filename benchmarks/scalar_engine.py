@@ -45,6 +45,9 @@ from nn.scalar import MLP
 
 LR = 0.05
 CHAIN_OPS = 20_000
+# Everything here runs in one thread, so that thread's CPU time is the work done (garbage collection included),
+# and other processes competing for the core cannot inflate it. (Wall time would, on a shared machine.)
+CLOCK = time.thread_time
 
 # -- the floor: a minimal tape engine ------------------------------------------------------------------
 
@@ -157,16 +160,19 @@ class TapeMLP:
         return x[0]
 
 
-def engine_loss(model: MLP, X: list, y: list) -> Value:
-    """micrograd's demo loss: mean(relu(1 − yᵢ·sᵢ)) + 1e-4·(p·p), written with the engine's fused ops."""
+def engine_loss(model: MLP, params: list[Value], X: list, y: list) -> Value:
+    """micrograd's demo loss: mean(relu(1 − yᵢ·sᵢ)) + 1e-4·(p·p), written with the engine's fused ops.
+
+    ``params`` is fetched once by the caller (as the tape has its parameters' indices), so a step times the
+    engine, not ``Module.parameters()``.
+    """
     scores = [model(x) for x in X]
     margins = [(1 - yi * si).relu() for yi, si in zip(y, scores)]
-    params = model.parameters()
     return Value.sum(margins) * (1.0 / len(margins)) + 1e-4 * Value.dot(params, params)
 
 
 def engine_step(model: MLP, opt: SGD, X: list, y: list) -> float:
-    loss = engine_loss(model, X, y)
+    loss = engine_loss(model, opt.params, X, y)
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -194,7 +200,7 @@ def tape_step(model: TapeMLP, X: list, y: list) -> float:
 
 def same_graph(model: MLP, tape: TapeMLP, X: list, y: list) -> bool:
     """True if the engine's loss graph has as many op nodes as the tape has ops (after a tape step)."""
-    loss = engine_loss(model, X, y)
+    loss = engine_loss(model, model.parameters(), X, y)
     n_ops, seen, stack = 0, set(), [loss]
     while stack:
         v = stack.pop()
@@ -211,27 +217,27 @@ def same_graph(model: MLP, tape: TapeMLP, X: list, y: list) -> bool:
 
 def engine_chain(n: int = CHAIN_OPS) -> tuple[float, float]:
     """Seconds to build the chain, and to run backward through it."""
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     a, b = Value(1.0001), Value(0.01)
     x = Value(0.5)
     for _ in range(n // 4):
         x = (x * a + b).tanh()
         x = x * x
-    t1 = time.perf_counter()
+    t1 = CLOCK()
     x.backward()
-    return t1 - t0, time.perf_counter() - t1
+    return t1 - t0, CLOCK() - t1
 
 
 def tape_chain(n: int = CHAIN_OPS) -> tuple[float, float]:
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     t = Tape()
     a, b, x = t.leaf(1.0001), t.leaf(0.01), t.leaf(0.5)
     for _ in range(n // 4):
         x = t.tanh(t.add(t.mul(x, a), b))
         x = t.mul(x, x)
-    t1 = time.perf_counter()
+    t1 = CLOCK()
     t.backward(x)
-    return t1 - t0, time.perf_counter() - t1
+    return t1 - t0, CLOCK() - t1
 
 
 def chain_grads() -> tuple[float, float]:
@@ -369,15 +375,15 @@ def classic_step(model, X, y):
 
 
 def mean_time(fn: Callable[[], object], reps: int) -> float:
-    """Mean seconds per call over ``reps`` calls, GC in its default (enabled) state.
+    """Mean CPU seconds per call over ``reps`` calls, GC in its default (enabled) state.
 
     The mean within a round, not the minimum: a design's garbage-collection cost comes in periodic
     collections, which a minimum would hide. Rounds then give min and median of these means.
     """
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (CLOCK() - t0) / reps
 
 
 def bytes_per_node(make_leaf, n_nodes: int = 50_000) -> float:

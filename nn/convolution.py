@@ -269,10 +269,11 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
     # (np.where, copyto(where=)) cost ten times more here, since the masks are random.
     offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
     windows = [xp[(slice(None), slice(None), *_offset_slices(i, j, st, dil, (oh, ow)))] for i, j in offsets]
-    best = np.array(windows[0])  # keeps the input's memory order
+    # The first np.maximum allocates the output (in the input's memory order); later ones update it in place.
+    best = windows[0] if len(windows) > 1 else windows[0].copy()
     if not (grad_mode.enabled and input.requires_grad):  # no backward will run (evaluation): values only
-        for v in windows[1:]:
-            np.maximum(best, v, out=best)
+        for k, v in enumerate(windows[1:], start=1):
+            best = np.maximum(best, v, out=None if k == 1 else best)
         return Tensor._make(best if input.ndim == 4 else best[0], (input,), _no_backward, "max_pool2d")
     arg = np.zeros(best.shape, dtype=np.uint8 if len(offsets) < 256 else np.int32)
     for k, v in enumerate(windows[1:], start=1):
@@ -281,14 +282,21 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
         better = np.less_equal(v, best)
         np.logical_not(better, out=better)
         np.maximum(arg, better * arg.dtype.type(k), out=arg)  # k grows, so the last "better" wins
-        np.maximum(best, v, out=best)
+        best = np.maximum(best, v, out=None if k == 1 else best)
     out = best if input.ndim == 4 else best[0]
     # Windows that do not overlap touch each pixel at most once: their gradients can be written, not added.
+    # Windows that tile the input (stride = kernel, the usual 2×2 pool) write every pixel but a remainder strip.
     disjoint = all(st[a] >= dil[a] * (kernel[a] - 1) + 1 for a in (0, 1))
+    tiles = st == kernel and dil == (1, 1)
+    xp_shape = xp.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g if g.ndim == 4 else g[None]
-        dxp = np.zeros_like(xp, dtype=g.dtype)  # in the input's memory order, as g usually is
+        # In the memory order of g (usually the input's, as elementwise ops keep it), zeroed only where needed.
+        dxp = (np.empty_like if tiles else np.zeros_like)(g4, shape=xp_shape)
+        if tiles:
+            dxp[:, :, oh * st[0]:, :] = 0
+            dxp[:, :, :, ow * st[1]:] = 0
         for k, (i, j) in enumerate(offsets):
             view = dxp[(slice(None), slice(None), *_offset_slices(i, j, st, dil, (oh, ow)))]
             # Within one offset the windows touch distinct pixels, so each window's gradient lands once.

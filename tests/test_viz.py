@@ -389,7 +389,7 @@ def test_tensor_modules_are_clusters_named_like_their_module():
     loss.backward()
     dot = draw_dot(loss)
     clusters = sorted(html.unescape(c) for c in re.findall(r"label=<([^>]*)> style=rounded", dot.source))
-    assert clusters == ["0: Linear(784→128)", "2: Linear(128→10)"]
+    assert clusters == ["0: Linear(784→128) + ReLU", "2: Linear(128→10)"]  # Sequential fuses a Linear and its ReLU
     names = [text(label)[0] for label in values(dot).values()]
     assert names.count("weight") == 2 and names.count("bias") == 2
 
