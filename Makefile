@@ -18,8 +18,11 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
+	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/scalar_engine.py
 	$(PY) benchmarks/mnist_mlp.py
+	$(PY) benchmarks/draw_dot.py
+	$(PY) benchmarks/cnn.py
 
 # Jupyter on notebooks/, with this project installed in its kernel (the `notebook` extra, installed once).
 notebook:

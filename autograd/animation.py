@@ -39,6 +39,9 @@ class BackwardAnimation:
 
     def __init__(self, root: Any, show_local: bool = True, rankdir: str | None = None,
                  max_steps: int = MAX_STEPS) -> None:
+        if not all(hasattr(root, a) for a in ("data", "grad", "op", "inputs")):
+            raise TypeError(f"step-through needs a Value or Tensor (the output backward() starts from), "
+                            f"got {type(root).__name__}")
         graph = summary.walk(root)
         self.steps: list[Step] = replay(root)
         if len(self.steps) > max_steps:

@@ -101,27 +101,12 @@ def _checked_backward(backward: Callable, op: str, site: Site | None, parents: t
 # -- Value engine ---------------------------------------------------------------------------------------
 
 
-def _value_inputs(op: str, a: Any, b: Any) -> tuple[Any, ...]:
-    """The input Values of a node about to be made (as ``_inputs_of`` does, before the node exists)."""
-    if type(a) is tuple:
-        return a + b if type(b) is tuple else a
-    return (a, b) if isinstance(b, _value.Value) else (a,)
-
-
-def _value_op_name(op: str, b: Any) -> str:
-    if op == "**":
-        return f"**{b}"
-    if op == "function":
-        return b.name
-    return op
-
-
 def _checked_value_make(inner: Callable[..., Any], sites: dict[int, tuple[Any, Site | None]]) -> Callable[..., Any]:
     def _make(data: float, op: str, a: Any, b: Any = None) -> Any:
         site = user_site(2)
         if not math.isfinite(data):
-            name = _value_op_name(op, b)
-            inputs = [v.data for v in _value_inputs(op, a, b)]
+            name = _value._op_name(op, b)
+            inputs = [v.data for v in _value._operands(a, b)]
             culprit = all(map(math.isfinite, inputs))
             raise AnomalyError(_message("forward", name, repr(data), culprit, site, inputs), name, "forward", culprit, site)
         out = inner(data, op, a, b)
@@ -135,7 +120,7 @@ def _checked_value_make(inner: Callable[..., Any], sites: dict[int, tuple[Any, S
 def _checked_value_table(table: dict[str, Callable], sites: dict[int, tuple[Any, Site | None]]) -> dict[str, Callable]:
     def checking(backward: Callable) -> Callable:
         def checked(node: Any) -> None:
-            ins = _value._inputs_of(node)
+            ins = _value._operands(node._a, node._b)
             before = [v.grad for v in ins]
             backward(node)
             for i, (v, g0) in enumerate(zip(ins, before)):

@@ -37,7 +37,7 @@ from typing import Any, Self
 import numpy as np
 
 from . import value as _value
-from .check import GradcheckEntry, numeric_derivative
+from .check import GradcheckEntry, numeric_derivative, verdict
 from .graph import no_grad, set_grad_enabled, topological_order
 from .sites import Site, user_site
 from .table import html_table, num, text_table
@@ -333,7 +333,7 @@ def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: flo
         name = f"input {parents.index(p)}" + (f" ({p.label})" if p.label else "")
         if p.data.size > 1:
             name += " along a random direction"
-        checks.append(_verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), atol, rtol,
+        checks.append(verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), atol, rtol,
                                single=p.data.size == 1))
     return _judged(row, checks)
 
@@ -379,25 +379,6 @@ def _describe_inputs(parents: tuple[Node, ...]) -> str:
         else:
             parts.append(num(p.data, 4))
     return ", ".join(parts)
-
-
-def _verdict(name: str, analytic: float, n: Any, scale: float, atol: float, rtol: float,
-             single: bool = True) -> GradcheckEntry:
-    """Same rule as gradcheck's: a miss beyond atol + rtol·scale + uncertainty fails; kinks are reported.
-
-    Along a direction that moves many elements, a kink may be several kinks at once (relu of a tensor with
-    exact zeros), each with its own one-sided slopes: no single interval bounds the derivative, so such a
-    check is reported as a kink without a verdict on the analytic value."""
-    if n.kink and not single:
-        return GradcheckEntry(name, analytic, n.value, 0.0, True, n.uncertainty, "kink", n.left, n.right)
-    if n.kink:
-        lo, hi = min(n.left, n.right), max(n.left, n.right)
-        outside = max(lo - analytic, analytic - hi, 0.0)
-        ok = outside <= atol + rtol * max(abs(lo), abs(hi)) + n.uncertainty
-        return GradcheckEntry(name, analytic, n.value, outside, ok, n.uncertainty, "kink" if ok else "FAIL", n.left, n.right)
-    error = abs(analytic - n.value)
-    ok = error <= atol + rtol * scale + n.uncertainty
-    return GradcheckEntry(name, analytic, n.value, error, ok, n.uncertainty, "ok" if ok else "FAIL")
 
 
 def _judged(row: AuditRow, checks: list[GradcheckEntry]) -> AuditRow:
@@ -485,7 +466,7 @@ def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float)
         n = numeric_derivative(phi, h, atol, rtol, out.data)
         a = stand_ins[id(x)].grad
         name = f"input {ins.index(x)}" + (f" ({x.label})" if x.label else "")
-        checks.append(_verdict(name, a, n, max(abs(a), abs(n.value)), atol, rtol))
+        checks.append(verdict(name, a, n, max(abs(a), abs(n.value)), atol, rtol))
     return _judged(row, checks)
 
 

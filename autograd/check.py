@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +99,28 @@ class GradcheckEntry:
     status: str = "ok"
     left: float = math.nan
     right: float = math.nan
+
+
+def verdict(name: str, analytic: float, n: Numeric, scale: float, atol: float, rtol: float,
+            single: bool = True) -> GradcheckEntry:
+    """One comparison judged (gradcheck's and audit's rule): a miss beyond atol + rtol·scale + uncertainty fails.
+
+    At a kink the analytic value passes if it lies between the one-sided derivatives (within the same
+    tolerance). Along a direction that moves many elements (``single`` False) a kink may be several kinks at
+    once (relu of a tensor with exact zeros), each with its own one-sided slopes: no single interval bounds the
+    derivative, so such a check is reported as a kink without a verdict on the analytic value.
+    """
+    if n.kink and not single:
+        return GradcheckEntry(name, analytic, n.value, 0.0, True, n.uncertainty, "kink", n.left, n.right)
+    if n.kink:
+        lo, hi = min(n.left, n.right), max(n.left, n.right)
+        outside = max(lo - analytic, analytic - hi, 0.0)
+        ok = outside <= atol + rtol * max(abs(lo), abs(hi)) + n.uncertainty
+        return GradcheckEntry(name, analytic, n.value, outside, ok, n.uncertainty, "kink" if ok else "FAIL",
+                              n.left, n.right)
+    error = abs(analytic - n.value)
+    ok = error <= atol + rtol * scale + n.uncertainty  # False for nan, as it should be
+    return GradcheckEntry(name, analytic, n.value, error, ok, n.uncertainty, "ok" if ok else "FAIL")
 
 
 @dataclass(frozen=True)
@@ -199,7 +221,17 @@ def gradcheck(
     ``GradcheckError`` naming the worst input with its analytic and numeric derivatives (or returns the
     failing report if ``raise_exception`` is False).
     """
-    given: list[Input] = [inputs] if isinstance(inputs, (Value, Tensor)) else list(inputs)
+    if not callable(f):
+        raise TypeError(f"gradcheck: f must be a function of the inputs returning a Value or Tensor, got "
+                        f"{type(f).__name__}; write gradcheck(lambda x: ..., [x])")
+    if not (isinstance(eps, (int, float)) and eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"gradcheck: eps is the finite-difference step and must be a number > 0, got {eps!r}")
+    if isinstance(inputs, (Value, Tensor)):
+        given: list[Input] = [inputs]
+    elif isinstance(inputs, Iterable):
+        given = list(inputs)
+    else:
+        raise TypeError(f"gradcheck: inputs must be a Value, a Tensor or a list of them, got {type(inputs).__name__}")
     ins, notes = _checked_inputs(given)
     saved_grads = [x.grad.copy() if isinstance(x, Tensor) and x.grad is not None else x.grad for x in ins]
     try:
@@ -334,33 +366,17 @@ class _Probe:
 
         return phi
 
-    def _verdict(self, name: str, analytic: float, n: Numeric, scale: float, single: bool = True) -> GradcheckEntry:
-        tol = self.atol + self.rtol * scale + n.uncertainty
-        if n.kink and not single:
-            # Along a direction moving many elements this may be several kinks at once, each with its own
-            # one-sided slopes: no verdict here; narrowing down checks the elements one by one.
-            return GradcheckEntry(name, analytic, n.value, 0.0, True, n.uncertainty, "kink", n.left, n.right)
-        if n.kink:
-            lo, hi = min(n.left, n.right), max(n.left, n.right)
-            outside = max(lo - analytic, analytic - hi, 0.0)
-            ok = outside <= self.atol + self.rtol * max(abs(lo), abs(hi))
-            return GradcheckEntry(name, analytic, n.value, outside, ok, n.uncertainty, "kink" if ok else "FAIL",
-                                  n.left, n.right)
-        error = abs(analytic - n.value)
-        ok = error <= tol  # False for nan, as it should be
-        return GradcheckEntry(name, analytic, n.value, error, ok, n.uncertainty, "ok" if ok else "FAIL")
-
     def element(self, name: str, i: int, idx: tuple[int, ...] | None, analytic: float) -> GradcheckEntry:
         n = numeric_derivative(self._phi(i, idx, None), self.eps, self.atol, self.rtol, self.base)
-        return self._verdict(name, analytic, n, abs(n.value))
+        return verdict(name, analytic, n, abs(n.value), self.atol, self.rtol)
 
     def along(self, name: str, i: int, grad: np.ndarray, v: np.ndarray) -> GradcheckEntry:
         """One random direction v: analytic ⟨∇f, v⟩ against the central difference along v. Tolerances scale
         with √Σ(gᵢvᵢ)², the size ⟨∇f, v⟩ would have without cancellation."""
         n = numeric_derivative(self._phi(i, None, v), self.eps, self.atol, self.rtol, self.base)
         terms = grad * v
-        return self._verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))),
-                             single=np.count_nonzero(v) == 1)
+        return verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), self.atol, self.rtol,
+                       single=np.count_nonzero(v) == 1)
 
     def directions(self, name: str, i: int, grad: np.ndarray, count: int, rng: np.random.Generator) -> list[GradcheckEntry]:
         shape = self.ins[i].data.shape

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .table import html_table, num, text_table
+from .tensor import unbroadcast
 
 ULP_ROUNDING = 4  # at most this many ULPs apart everywhere counts as rounding
 _TOLERANCE_EPS = 512  # τ = 512·eps of the dtype compared in
@@ -119,11 +120,11 @@ def compare(hand: Mapping[str, object], autograd: object) -> CompareReport:
 
 
 def _row(name: str, h: object, others: Mapping[str, object]) -> CompareRow:
-    hand = _as_array(h)
+    hand = _as_array(h, f"hand[{name!r}]")
     if name not in others:
         have = ", ".join(map(str, others)) or "nothing"
         return _missing(name, hand.shape, None, f"no autograd gradient named {name!r} (have: {have})")
-    ref = _grad_of(others[name])
+    ref = _grad_of(others[name], name)
     if ref is None:
         return _missing(name, hand.shape, None,
                         f"{name!r} has no .grad: has backward() run, and does it require grad?")
@@ -191,18 +192,23 @@ def _common_dtype(*arrays: np.ndarray) -> np.dtype:
     return min(floats, key=lambda d: d.itemsize, default=np.dtype(np.float64)) if floats else np.dtype(np.float64)
 
 
-def _as_array(x: object) -> np.ndarray:
+def _as_array(x: object, what: str) -> np.ndarray:
+    """``x`` (an array, a number, or a Tensor/Value: its data) as a float array; TypeError naming ``what`` if it
+    holds no numbers."""
     data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
     arr = np.asarray(data)
+    if arr.dtype.kind not in "biuf":
+        shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
+        raise TypeError(f"compare: {what} is {type(x).__name__} {shown}, not a number or an array of numbers")
     return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
-def _grad_of(x: object) -> np.ndarray | None:
+def _grad_of(x: object, name: str) -> np.ndarray | None:
     """autograd's side: a Tensor's or Value's ``.grad`` (None if it has none), or the array itself."""
     if hasattr(x, "grad") and hasattr(x, "data"):
         g = x.grad
-        return None if g is None else _as_array(g)
-    return _as_array(x)
+        return None if g is None else _as_array(g, f"autograd[{name!r}].grad")
+    return _as_array(x, f"autograd[{name!r}]")
 
 
 # -- shape hints ----------------------------------------------------------------------------------------
@@ -233,7 +239,7 @@ def _fix(got: tuple[int, ...], want: tuple[int, ...]):
         text = f"sum over axis {axes[0]}?" if len(axes) == 1 else f"sum over axes {axes}?"
         if keep:
             text = text[:-1] + " with keepdims?"
-        return text, lambda x: x.sum(axis=axes, keepdims=True).reshape(want)
+        return text, lambda x: unbroadcast(x, want)
     for i in range(len(got)) if len(got) == len(want) + 1 else ():  # per-example gradients along another axis
         if got[:i] + got[i + 1:] == want:
             return f"sum over axis {i}?", lambda x, i=i: x.sum(axis=i)

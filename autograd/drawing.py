@@ -115,7 +115,7 @@ class Drawing:
             body.extend(lines)
             body.append("}")
         body.extend(edges)
-        body.extend(self._group_edges(drawn))
+        body.extend(self._group_edges())
         if self.view.hidden:
             body.extend(self._cut_note())
         direction = rankdir or self._auto_rankdir()
@@ -293,7 +293,7 @@ class Drawing:
             return f"{layer} · neuron {module.rpartition('.')[2]}"
         return module
 
-    def _group_edges(self, drawn: dict[int, str]) -> list[str]:
+    def _group_edges(self) -> list[str]:
         """Edges touching a group or module box: one per pair of boxes, labelled with the uses it stands for."""
         lines = []
         for (tail, head), count in self.view.edges.items():

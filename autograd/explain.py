@@ -105,10 +105,11 @@ def explain(node: Any, root: Any = None) -> Explanation:
     ``node`` of consumer grad × local derivative, checked against ``node.grad``. Without: ``node`` taken
     as the output, and what it hands each of its inputs (``b = a + a``: two terms, 1 + 1 into ``a``).
     """
-    from .steps import replay  # loaded on first use: `import autograd` stays fast
+    from .steps import replay, seed  # loaded on first use: `import autograd` stays fast
 
-    if not all(hasattr(node, a) for a in ("data", "grad", "op", "inputs")):
-        raise TypeError(f"explain needs a Value or Tensor, got {type(node).__name__}")
+    for what, x in (("explain", node), ("explain: root", root)):
+        if x is not None and not all(hasattr(x, a) for a in ("data", "grad", "op", "inputs")):
+            raise TypeError(f"{what} needs a Value or Tensor, got {type(x).__name__}")
     if root is None:
         if not node.inputs:
             raise ValueError(f"explain: {_name(node)} is a leaf, so it hands nothing on; to see where its gradient "
@@ -117,13 +118,10 @@ def explain(node: Any, root: Any = None) -> Explanation:
         return Explanation(node, terms, None, None, outgoing=True)
     if isinstance(root.data, np.ndarray) != isinstance(node.data, np.ndarray):
         raise TypeError("explain: node and root must both be Values or both be Tensors")
-    steps = replay(root)
     if node is root:
-        seed = np.ones_like(root.data) if isinstance(root.data, np.ndarray) else 1.0
-        stored = _stored(node)
-        return Explanation(node, [], seed, stored, outgoing=False,
+        return Explanation(node, [], seed(root), _stored(node), outgoing=False,
                            note=f"{_name(node)} is the output: backward() starts from ∂L/∂L = 1, no terms to add")
-    terms = [s for s in steps if s.node is node]
+    terms = [s for s in replay(root) if s.node is node]
     if not terms:
         raise ValueError(f"explain: {_name(node)} does not feed {_name(root)} (or needs no gradient): "
                          "no edge from it reaches the root")

@@ -152,25 +152,25 @@ def _gradients(ctx: FunctionCtx, grad_out: Any) -> list[Any]:
         if g is None:
             grads.append(None)
             continue
-        what = f"input {i} ({_arg_names(fn, len(args))[i]})"
         if not isinstance(a, (Tensor, Value)):
             raise TypeError(
-                f"{fn.__name__}.backward returned a gradient for {what}, which is a {type(a).__name__}, "
-                "not a Tensor or Value; return None there"
+                f"{fn.__name__}.backward returned a gradient for {_input_name(fn, i, len(args))}, which is a "
+                f"{type(a).__name__}, not a Tensor or Value; return None there"
             )
         if isinstance(g, (Tensor, Value)):
             g = g.data
         if isinstance(a, Value):
             if np.ndim(g) != 0 or not _is_real(np.asarray(g).item()):
-                raise TypeError(f"{fn.__name__}.backward returned {type(g).__name__} for {what}; a Value's gradient is one number")
+                raise TypeError(f"{fn.__name__}.backward returned {type(g).__name__} for "
+                                f"{_input_name(fn, i, len(args))}; a Value's gradient is one number")
             grads.append(float(g))
             continue
         arr = np.asarray(g)
         if arr.shape != a.shape:
             hint = shape_hint(arr.shape, a.shape, what="gradient", against="input")
             raise ValueError(
-                f"{fn.__name__}.backward returned a gradient of shape {arr.shape} for {what} of shape "
-                f"{a.shape}; it must have the input's shape ({hint})"
+                f"{fn.__name__}.backward returned a gradient of shape {arr.shape} for "
+                f"{_input_name(fn, i, len(args))} of shape {a.shape}; it must have the input's shape ({hint})"
             )
         grads.append(arr if arr.dtype == a.data.dtype else arr.astype(a.data.dtype))
     return grads
@@ -184,6 +184,11 @@ def _arg_names(fn: type[Function], n: int) -> list[str]:
         params = []
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return (names + [f"arg {i}" for i in range(len(names), n)])[:n]
+
+
+def _input_name(fn: type[Function], i: int, n: int) -> str:
+    """'input 1 (weight)', for an error message only: reading forward's signature costs more than a backward."""
+    return f"input {i} ({_arg_names(fn, n)[i]})"
 
 
 def _kinds(args: tuple[Any, ...]) -> str:

@@ -26,7 +26,7 @@ def value_locals(node: Any) -> tuple[float, ...] | None:
     op = node._op
     if not op:
         return ()
-    rule = getattr(_value, "_LOCAL", {}).get(op)
+    rule = _value._LOCAL.get(op)
     return None if rule is None else tuple(rule(node))
 
 

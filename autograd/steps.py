@@ -84,7 +84,7 @@ def seed(root: Any) -> Any:
 
 
 def _value_steps(root: Any, apply: bool) -> Iterator[Step]:
-    if root._a is getattr(_value, "_NO_GRAD", object()):
+    if root._a is _value._NO_GRAD:
         raise RuntimeError("backward_steps: this Value was computed under no_grad() and records no graph")
     if apply:
         order = _value._interior_order(root)  # also zeroes each interior grad, as backward() does
@@ -130,7 +130,7 @@ def _contributions(node: Any, g: float) -> list[float]:
     than to the node's ``_a``/``_b``; for it the rule runs on the real node, with the inputs' gradients set
     aside and restored, and an input used twice gets its whole share on its first slot.
     """
-    if node._op not in getattr(_value, "_LOCAL", ()):
+    if node._op not in _value._LOCAL:
         return _contributions_in_place(node, g)
     fake = object.__new__(type(node))
     fake.data, fake.grad, fake.label, fake._op = node.data, g, "", node._op

@@ -85,13 +85,6 @@ def split_name(label: str) -> tuple[str, str]:
     return ".".join(parts), attr + index
 
 
-def short_label(label: str, module: str | None) -> str:
-    """The label as drawn: inside its module's box only the parameter's own name (``w1``, ``bias``)."""
-    if module is None or not label:
-        return label
-    return split_name(label)[1]
-
-
 def layer_of(module: str) -> str:
     """A scalar neuron's layer: ``layers.0.neurons.3`` -> ``layers.0`` (other prefixes are unchanged)."""
     head, sep, tail = module.rpartition("neurons.")

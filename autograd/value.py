@@ -61,13 +61,7 @@ class Value:
     @property
     def op(self) -> str:
         """The op that made this value: '+', '*', 'exp', '**2', '2**', 'dot', ... ('' for a leaf or constant)."""
-        if self._op == "**":
-            return f"**{self._b}"
-        if self._op == "rpow":
-            return f"{self._b}**"
-        if self._op == "function":  # a user Function (autograd.function): its class name
-            return self._b.name
-        return self._op
+        return _op_name(self._op, self._b)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -79,7 +73,7 @@ class Value:
             return ()
         if self._op == "dot":
             return self._a[:-1] + self._b + self._a[-1:]
-        return _inputs_of(self)
+        return _operands(self._a, self._b)
 
     @property
     def is_leaf(self) -> bool:
@@ -252,14 +246,11 @@ class Value:
 
     @staticmethod
     def _rpow_backward(out: Value) -> None:
-        k = out._b
-        slope = out.data * math.log(k) if k > 0 else (0.0 if k == 0 else math.nan)
-        out._a.grad += out.grad * slope
+        out._a.grad += out.grad * _rpow_slope(out)
 
     @staticmethod
     def _rpow_local(out: Value) -> tuple[float, ...]:
-        k = out._b
-        return (out.data * math.log(k) if k > 0 else (0.0 if k == 0 else math.nan),)
+        return (_rpow_slope(out),)
 
     # -- unary ops ---------------------------------------------------------------------------------
 
@@ -496,6 +487,12 @@ def _dot(wb: tuple[Value, ...], xs: tuple[Value, ...]) -> Value:
     return _make(z, "dot", wb, xs)
 
 
+def _rpow_slope(out: Value) -> float:
+    """d/dx kˣ = kˣ · ln k, for out = kˣ; 0 at k = 0 and nan for k < 0 (ln k is not real), as in PyTorch."""
+    k = out._b
+    return out.data * math.log(k) if k > 0 else (0.0 if k == 0 else math.nan)
+
+
 def _division_by_zero(a: Value, b: Value) -> ZeroDivisionError:
     return ZeroDivisionError(f"'/': division by zero ({a.data!r} / {b.data!r})")
 
@@ -558,14 +555,25 @@ def _pow_slope(x: float, k: Number) -> float:
         return math.copysign(math.inf, -k if odd_power else k)
 
 
-def _inputs_of(node: Value) -> tuple[Value, ...]:
-    """Every input of an interior node (order unimportant: used for graph walking)."""
-    a, b = node._a, node._b
+def _operands(a: object, b: object) -> tuple[Value, ...]:
+    """Every input of an interior node with fields ``_a``, ``_b`` (for dot not in ``.inputs`` order). Also used by
+    anomaly mode, which checks a node's inputs before the node is made."""
     if type(a) is tuple:  # dot: (ws + bias) + xs; sum and a user Function (whose _b is its ctx): a alone
         return a + b if type(b) is tuple else a
     if type(b) is Value:
         return (a, b)
     return (a,)
+
+
+def _op_name(op: str, b: object) -> str:
+    """``Value.op`` for a node with ``_op`` = op and ``_b`` = b: the exponent shown for powers, a Function's name."""
+    if op == "**":
+        return f"**{b}"
+    if op == "rpow":
+        return f"{b}**"
+    if op == "function":  # a user Function (autograd.function): its class name
+        return b.name
+    return op
 
 
 def _interior_order(root: Value) -> list[Value]:

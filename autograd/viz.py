@@ -73,6 +73,8 @@ def draw_dot(
         raise ValueError(f"draw_dot: rankdir must be one of {_RANKDIRS} or None, got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1):
         raise ValueError(f"draw_dot: max_nodes must be a positive int or None, got {max_nodes!r}")
+    if audit is not None and not hasattr(audit, "node_status"):
+        raise TypeError(f"draw_dot: audit must be the report audit(...) returns, got {type(audit).__name__}")
     from . import drawing, summary  # the machinery loads on the first drawing: `import autograd` stays fast
 
     graph = summary.walk(root)

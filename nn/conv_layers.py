@@ -18,7 +18,7 @@ import numpy as np
 from autograd.tensor import Tensor
 
 from . import functional as F
-from .convolution import Pair, _pair
+from .convolution import Pair, _conv_pads, _pair
 from .module import Module
 
 
@@ -33,6 +33,10 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Pair, stride: int | Pair = 1,
                  padding: int | Pair | str = 0, dilation: int | Pair = 1, groups: int = 1, bias: bool = True,
                  rng: np.random.Generator | None = None) -> None:
+        counts = (in_channels, out_channels)
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in counts):
+            raise TypeError(f"Conv2d: channel counts must be ints, got in_channels={in_channels!r}, "
+                            f"out_channels={out_channels!r}")
         if in_channels <= 0 or out_channels <= 0:
             raise ValueError(f"Conv2d needs positive channel counts, got in_channels={in_channels}, "
                              f"out_channels={out_channels}")
@@ -44,6 +48,7 @@ class Conv2d(Module):
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d", 0)
         self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+        _conv_pads(self.padding, self.kernel_size, self.stride, self.dilation)  # fail here, not at the first forward
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)  # kaiming_uniform(a=√5): gain √(2/(1+5)) times √3/√fan_in
         uniform = rng.uniform if rng is not None else np.random.uniform
@@ -78,6 +83,8 @@ class MaxPool2d(Module):
         self.dilation = dilation
         _pair(kernel_size, "kernel_size", "MaxPool2d", 1)  # fail here, not at the first forward
         _pair(self.stride, "stride", "MaxPool2d", 1)
+        _pair(padding, "padding", "MaxPool2d", 0)
+        _pair(dilation, "dilation", "MaxPool2d", 1)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)

@@ -99,6 +99,18 @@ def _find_activations(module: Module, types: tuple[type, ...], prefix: str = "")
     return found
 
 
+def _module_types(activations: object) -> tuple[type, ...]:
+    """``activations`` as a tuple of Module classes, or a TypeError saying what to pass."""
+    try:
+        types = tuple(activations)
+    except TypeError:  # a single class (nn.ReLU) is not iterable
+        types = None
+    if types is None or not all(isinstance(t, type) and issubclass(t, Module) for t in types):
+        raise TypeError(f"GradientFlow: activations must be a tuple of Module classes, e.g. (nn.ReLU, nn.Tanh), "
+                        f"or () for none; got {activations!r}")
+    return types
+
+
 def _grad_sq(p: Parameter) -> float:
     """Σ g² over one parameter's gradient (nan when it has none: it took no part in the last backward)."""
     if isinstance(p, Value):
@@ -138,7 +150,7 @@ class GradientFlow:
         if not isinstance(model, Module):
             raise TypeError(f"GradientFlow needs a Module (the model), got {type(model).__name__}")
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"every must be a positive int (measure one step in every), got {every!r}")
+            raise ValueError(f"GradientFlow: every must be a positive int (measure one step in every), got {every!r}")
         self.model = model
         self.every = int(every)
         self._layers = _find_layers(model)
@@ -152,7 +164,7 @@ class GradientFlow:
                                                      if isinstance(p, Tensor)}
         self._count = 0  # record() calls so far: the index of the step whose forward is running now
 
-        types = ACTIVATION_TYPES if activations is None else tuple(activations)
+        types = ACTIVATION_TYPES if activations is None else _module_types(activations)
         acts = _find_activations(model, types) if types else []
         self._hooks: list[Any] = []
         self._pending: dict[str, tuple[float, ...]] = {}

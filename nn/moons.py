@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from autograd.graph import no_grad
 from autograd.value import Value
 
+from .cli import number
 from .data import make_moons
 from .module import Module
 from .scalar import MLP
@@ -74,25 +75,11 @@ def summary(model: MLP) -> str:
     return "\n".join(lines)
 
 
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an int >= ``minimum``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nn.moons", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=_at_least(1), default=100, help="SGD steps (default 100)")
-    parser.add_argument("--seed", type=_at_least(0), default=1337, help="seed for data and weights (default 1337)")
-    parser.add_argument("--samples", type=_at_least(2), default=100, help="number of points, >= 2 (default 100)")
+    parser.add_argument("--steps", type=number(int, 1), default=100, help="SGD steps (default 100)")
+    parser.add_argument("--seed", type=number(int, 0), default=1337, help="seed for data and weights (default 1337)")
+    parser.add_argument("--samples", type=number(int, 2), default=100, help="number of points, >= 2 (default 100)")
     args = parser.parse_args(argv)
     X, y = make_moons(args.samples, noise=0.1, rng=args.seed)
     model = MLP(2, [16, 16, 1], rng=random.Random(args.seed))

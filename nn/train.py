@@ -26,6 +26,10 @@ The command never lies and never loses work:
 - ``--out`` is created and write-tested before any data is loaded; a directory holding a previous run is
   refused unless ``--force``; without ``--out``, a fresh ``runs/<dataset>-2``, ``-3``, ... is picked.
 
+This file is the command: its options, the loop over epochs and what it prints, Ctrl-C. The parts live beside it:
+``nn.models`` (``build_model``, ``build_cnn``), ``nn.epoch`` (``train_epoch``, ``evaluate``, ``cosine_lr``),
+``nn.runs`` (``--out``, the checkpoint files, ``load_checkpoint``) and ``nn.plots`` (``training.png``).
+
     python -m nn.train                                   # Fashion-MNIST, 784-256-128-10, Adam
     python -m nn.train --dataset mnist --hidden 128 --epochs 5
     python -m nn.train --model cnn                       # conv 32 → conv 64 → 128 → 10: 91.6-91.9%, ~7 min
@@ -34,12 +38,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import math
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -48,19 +49,15 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from autograd import Tensor, no_grad
-
-from . import data
-from . import functional as F
-from .conv_layers import Conv2d, Flatten, MaxPool2d
+from . import data, runs
+from .cli import number
+from .epoch import NonFiniteLossError, all_finite, cosine_lr, evaluate, train_epoch
 from .gradflow import GradientFlow
-from .layers import Linear, ReLU, Sequential
-from .module import Module
+from .models import IMAGE_SHAPE, IN_FEATURES, NUM_CLASSES, build_cnn, build_model
 from .optim import SGD, Adam, AdamW, Optimizer
-from .serialization import atomic_write, load, save
-
-IN_FEATURES = 784  # 28 × 28 pixels
-NUM_CLASSES = 10
+from .plots import plot_history
+from .runs import CONFIG_FILE, MODEL_FILE, PLOT_FILE, load_checkpoint  # noqa: F401 - re-exports load_checkpoint
+from .serialization import save
 
 LOADERS: dict[str, Callable[..., data.MNISTData]] = {
     "mnist": data.load_mnist,
@@ -71,7 +68,6 @@ DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
 DEFAULT_HIDDEN = (256, 128)
 DEFAULT_EPOCHS = 20  # measured: 89.5-89.8% test accuracy on Fashion-MNIST for seeds 0-2, ~15 s
 DEFAULT_BATCH_SIZE = 128
-IMAGE_SHAPE = (1, 28, 28)  # what a CNN sees: one channel of 28 × 28 pixels
 DEFAULT_CNN_CHANNELS = (32, 64)
 DEFAULT_CNN_HIDDEN = (128,)
 DEFAULT_CNN_EPOCHS = 10  # measured: 91.59% (seed 0), 91.90% (seed 1) test accuracy on Fashion-MNIST, ~7.3 min, 1 thread
@@ -80,8 +76,6 @@ DEFAULT_CNN_EPOCHS = 10  # measured: 91.59% (seed 0), 91.90% (seed 1) test accur
 CNN_EVAL_BATCH = 250
 GRADFLOW_SAMPLES = 300  # gradient-flow samples per run: enough for a smooth line, ~0.1% of an epoch's time
 
-MODEL_FILE, CONFIG_FILE, PLOT_FILE = "model.npz", "config.json", "training.png"
-RUN_FILES = (MODEL_FILE, CONFIG_FILE, PLOT_FILE)
 EXIT_NONFINITE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -100,54 +94,6 @@ def default_threads() -> int:
     return max(1, cpus // 2)
 
 
-# -- the model and one pass over the data ---------------------------------------------------------
-
-
-def build_model(hidden: Sequence[int], rng: np.random.Generator, in_features: int = IN_FEATURES,
-                num_classes: int = NUM_CLASSES) -> Sequential:
-    """``Linear(784, h₁), ReLU, …, Linear(h_k, 10)``, weights drawn from ``rng``.
-
-    With no hidden layers it is softmax regression, ``Linear(784, 10)``. State-dict keys are
-    ``0.weight``, ``0.bias``, ``2.weight``, ... as in ``torch.nn.Sequential``.
-    """
-    sizes = [in_features, *hidden, num_classes]
-    layers: list[Module] = []
-    for i in range(len(sizes) - 1):
-        if i > 0:
-            layers.append(ReLU())
-        layers.append(Linear(sizes[i], sizes[i + 1], rng=rng))
-    return Sequential(*layers)
-
-
-def build_cnn(channels: Sequence[int], hidden: Sequence[int], rng: np.random.Generator,
-              num_classes: int = NUM_CLASSES, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> Sequential:
-    """A LeNet-style CNN for (N, 1, 28, 28) images, weights drawn from ``rng``. Per entry c of ``channels``:
-
-        Conv2d(c_prev, c, 3, padding=1), MaxPool2d(2), ReLU()      # size 28 → 14 → 7 → 3 …
-
-    then ``Flatten()`` and the MLP part: Linear(c·s·s, h₁), ReLU, …, Linear(h_k, 10). Max-pooling and ReLU
-    commute (both monotone: the max of the ReLUs is the ReLU of the max, gradients included), so pooling first
-    computes the same function with ReLU on a quarter of the values. The default, channels (32, 64) and hidden
-    (128,), has state-dict keys ``0.weight``, ``0.bias``, ``3.weight``, ``3.bias``, ``7.weight``, ... as the same
-    ``torch.nn.Sequential`` would.
-    """
-    c_prev, height, width = image_shape
-    layers: list[Module] = []
-    for c in channels:
-        if min(height, width) < 2:
-            raise ValueError(f"build_cnn: {len(channels)} conv blocks halve a {image_shape[1]}×{image_shape[2]} image "
-                             f"to nothing; use at most {len(layers) // 3} (channels {list(channels)})")
-        layers += [Conv2d(c_prev, c, 3, padding=1, rng=rng), MaxPool2d(2), ReLU()]
-        c_prev, height, width = c, height // 2, width // 2
-    layers.append(Flatten())
-    sizes = [c_prev * height * width, *hidden, num_classes]
-    for i in range(len(sizes) - 1):
-        if i > 0:
-            layers.append(ReLU())
-        layers.append(Linear(sizes[i], sizes[i + 1], rng=rng))
-    return Sequential(*layers)
-
-
 def make_optimizer(name: str, params: Sequence, lr: float) -> Optimizer:
     """``sgd`` (momentum 0.9), ``adam`` or ``adamw`` (PyTorch's default weight decay 0.01)."""
     if name == "sgd":
@@ -159,193 +105,12 @@ def make_optimizer(name: str, params: Sequence, lr: float) -> Optimizer:
     raise ValueError(f"unknown optimizer {name!r}; choose sgd, adam or adamw")
 
 
-def cosine_lr(base_lr: float, epoch: int, epochs: int) -> float:
-    """Learning rate for ``epoch`` (1-based) of ``epochs``: lr_e = lr · ½(1 + cos(π(e − 1)/E)).
-
-    Starts at ``base_lr`` and falls smoothly towards 0 by the last epoch. The small late steps settle
-    the weights instead of letting Adam keep rattling around the minimum: measured on Fashion-MNIST,
-    a constant rate wanders between 88% and 89.3% test accuracy from epoch 7 on.
-    """
-    return base_lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training went non-finite at ``step`` (1-based, within the epoch); ``reason`` says what did."""
-
-    def __init__(self, step: int, reason: str) -> None:
-        super().__init__(f"{reason} at step {step}")
-        self.step, self.reason = step, reason
-
-
-def train_epoch(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
-                rng: np.random.Generator, progress: tqdm | None = None, flow: GradientFlow | None = None,
-                step_losses: list[float] | None = None) -> float:
-    """One shuffled pass over ``(x, y)``; returns the mean training loss per example.
-
-    Per batch: loss = cross_entropy(model(x_b), y_b); zero_grad; backward; step. The epoch's loss is
-    Σ_b loss_b · |b| / N, so a short last batch counts for what it holds. A non-finite loss raises
-    ``NonFiniteLossError`` before its backward pass, so the weights are never updated from it. ``flow``
-    records gradient flow after each backward; ``step_losses`` collects each batch's loss.
-    """
-    model.train()
-    total, seen = 0.0, 0
-    for step, (xb, yb) in enumerate(data.batches(x, y, batch_size, shuffle=True, rng=rng), start=1):
-        loss = F.cross_entropy(model(Tensor(xb)), yb)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(step, f"training loss is {value}")
-        if step_losses is not None:
-            step_losses.append(value)
-        optimizer.zero_grad()
-        loss.backward()
-        if flow is not None:
-            flow.record()
-        optimizer.step()
-        total += value * len(xb)
-        seen += len(xb)
-        if progress is not None:
-            progress.update(1)
-            if step % 20 == 0:  # formatting the postfix every batch would cost more than it shows
-                progress.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
-    return total / seen
-
-
-def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> float:
-    """Fraction of ``x`` classified correctly: mean(argmax_j model(x)_j == y).
-
-    Runs under ``no_grad()`` (no graph is recorded) with the model in ``eval()`` mode; the model's
-    previous mode is restored afterwards.
-    """
-    if len(x) == 0:
-        raise ValueError("evaluate: no examples (x is empty); accuracy is undefined")
-    was_training = model.training
-    model.eval()
-    correct = 0
-    try:
-        with no_grad():
-            for xb, yb in data.batches(x, y, batch_size, shuffle=False):
-                correct += int((model(Tensor(xb)).data.argmax(axis=1) == yb).sum())
-    finally:
-        model.train(was_training)
-    return correct / len(x)
-
-
-def _all_finite(model: Module) -> bool:
-    return all(np.isfinite(p.data).all() for p in model.parameters())
-
-
-# -- files ----------------------------------------------------------------------------------------
-
-
-def write_json(obj: object, path: Path) -> None:
-    """``obj`` as indented JSON at ``path``, atomically."""
-    with atomic_write(path, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-
-
-def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Path, title: str = "", *,
-                 step_losses: Sequence[float] = (), steps_per_epoch: int | None = None,
-                 flow: GradientFlow | None = None, stop: str = "", stop_at: float | None = None) -> None:
-    """A PNG of the run, written atomically: training loss and test accuracy per epoch, gradient flow.
-
-    The loss panel (log scale) shows each batch's loss (``step_losses``, faint) and the epoch means; the
-    accuracy panel the finished epochs, or says that none finished; with ``flow``, a second row shows
-    gradient norms per layer and the activations' mean derivative. ``stop`` (e.g. "stopped at epoch 2,
-    step 5/7: training loss is nan") labels a line at ``stop_at`` (in epochs) where training stopped. Draws on a bare ``Figure`` with the Agg canvas: no GUI, no pyplot state.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: ~0.3 s, only needed once
-    from matplotlib.figure import Figure
-
-    rows = 2 if flow is not None else 1
-    fig = Figure(figsize=(10, 3.6 * rows + 0.4), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, 2, squeeze=False)
-    ax_loss, ax_acc = axes[0]
-    epochs = np.arange(1, len(losses) + 1)
-    if len(step_losses) and steps_per_epoch:
-        steps = (np.arange(len(step_losses)) + 1) / steps_per_epoch  # the end of each step, in epochs
-        ax_loss.plot(steps, step_losses, color="tab:blue", alpha=0.3, lw=0.8, label="batch",
-                     marker="." if len(step_losses) <= 50 else None)
-    if len(losses):
-        ax_loss.plot(epochs, losses, marker="o", color="tab:blue", label="epoch mean")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy (log scale)", title="training loss")
-    if stop and stop_at is not None:
-        ax_loss.axvline(stop_at, color="tab:red", ls="--", lw=1, label=stop)
-    if len(step_losses) or len(losses):
-        ax_loss.set_yscale("log")
-        ax_loss.legend(fontsize="small")
-    else:
-        ax_loss.text(0.5, 0.5, "no training step finished", ha="center", va="center", transform=ax_loss.transAxes)
-    if len(accuracies):
-        ax_acc.plot(epochs, 100 * np.asarray(accuracies), marker="o", color="tab:green")
-    else:
-        ax_acc.text(0.5, 0.5, "no epoch finished:\nno test accuracy", ha="center", va="center",
-                    transform=ax_acc.transAxes)
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="test accuracy")
-    shown = np.asarray([*step_losses, *losses], dtype=float)
-    shown = shown[np.isfinite(shown) & (shown > 0)]
-    if shown.size and shown.max() < 100 * shown.min():  # a decade or two: 0.5, not 5×10⁻¹, on every tick
-        ax_loss.yaxis.set_major_formatter("{x:g}")
-        ax_loss.yaxis.set_minor_formatter("{x:g}")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-    if flow is not None:
-        flow.plot(axes[1], steps_per_epoch=steps_per_epoch)
-    run = max(len(losses), len(step_losses) / steps_per_epoch if steps_per_epoch else 0, stop_at or 0)
-    for ax in axes.flat:  # one epoch axis for every panel, so they line up
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if run:
-            ax.set_xlim(0, run * 1.02)
-    if title:
-        fig.suptitle(title)
-    with atomic_write(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
-
-
-def load_checkpoint(directory: str | os.PathLike) -> tuple[Sequential, dict]:
-    """Rebuild the model a run wrote to ``directory`` (from ``config.json``) and load ``model.npz`` into it."""
-    directory = Path(directory)
-    config_path = directory / CONFIG_FILE
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no {CONFIG_FILE} in {directory}: not a run directory written by nn.train") from None
-    if not (directory / MODEL_FILE).exists():
-        raise FileNotFoundError(f"no {MODEL_FILE} in {directory}: the run ended before its first epoch finished "
-                                f"({CONFIG_FILE} says: {config.get('status', 'unknown')})")
-    if config.get("model", "mlp") == "cnn":  # runs written before --model existed are MLPs
-        model = build_cnn(config["channels"], config["hidden"], np.random.default_rng(0), config["num_classes"])
-    else:
-        model = build_model(config["hidden"], np.random.default_rng(0), config["in_features"], config["num_classes"])
-    model.load_state_dict(load(directory / MODEL_FILE))
-    return model, config
-
-
 # -- the command line -----------------------------------------------------------------------------
-
-
-def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], int | float]:
-    """An argparse type: ``kind(text)``, finite and > ``minimum`` (``strict``) or >= ``minimum``."""
-    bound = f"> {minimum}" if strict else f">= {minimum}"
-
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {bound}, "
-                                             f"got {text!r}") from None
-        if not np.isfinite(value) or value < minimum or (strict and value == minimum):
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
-        return value
-
-    parse.__name__ = f"{kind.__name__} {bound}"
-    return parse
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:
     """An argparse type: ``kind(text)``, rejected unless > 0 (and finite)."""
-    return _number(kind, 0, strict=True)
+    return number(kind, 0, strict=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default %(default)s; sgd uses momentum 0.9, adamw weight decay 0.01")
     p.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine",
                    help="cosine (default): lr·½(1 + cos(π(epoch − 1)/epochs)) each epoch; constant: lr throughout")
-    p.add_argument("--seed", type=_number(int, 0, strict=False), default=0,
+    p.add_argument("--seed", type=number(int, 0), default=0,
                    help="an integer >= 0; seeds weight init and batch order (default %(default)s)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="run directory; one holding an earlier run is refused unless --force (default: "
@@ -467,74 +232,6 @@ def run_config(args: argparse.Namespace) -> dict:
     }
 
 
-# -- the run directory ----------------------------------------------------------------------------
-
-
-class _UsageError(Exception):
-    """A problem with the command line or the machine, found before training; the message says what to do."""
-
-
-def holds_run(directory: Path) -> bool:
-    """True if ``directory`` has any of the files a run writes (model.npz, config.json, training.png)."""
-    return any((directory / name).exists() for name in RUN_FILES)
-
-
-def _choose_out(args: argparse.Namespace) -> tuple[Path, str]:
-    """The run directory and a note for the user ("" if none).
-
-    An explicit ``--out`` holding a run is refused unless ``--force``. The default, ``runs/<dataset>``,
-    becomes ``runs/<dataset>-2``, ``-3``, ... when it holds a run, so ``make train`` can be repeated and
-    keeps every earlier run.
-    """
-    if args.out is not None:
-        out = Path(args.out)
-        if out.is_dir() and holds_run(out) and not args.force:
-            found = ", ".join(name for name in RUN_FILES if (out / name).exists())
-            raise _UsageError(f"nn.train: --out {out} already holds a run ({found}); pass --force to replace it, "
-                              "or choose another --out")
-        return out, (f"replacing the run in {out} (--force)" if out.is_dir() and holds_run(out) else "")
-    base = Path("runs") / args.dataset
-    if args.force:
-        return base, (f"replacing the run in {base} (--force)" if base.is_dir() and holds_run(base) else "")
-    out, n = base, 1
-    while out.exists() and (not out.is_dir() or holds_run(out)):
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out, (f"{base} holds an earlier run; writing this one to {out}" if n > 1 else "")
-
-
-def _make_dirs(out: Path) -> list[Path]:
-    """Create ``out`` (and missing parents) and check a file can be written there, before any real work.
-
-    Returns the directories created, deepest first, so a run that ends before writing anything can
-    remove them again.
-    """
-    created = []
-    probe = out
-    while not probe.exists() and probe != probe.parent:
-        created.append(probe)
-        probe = probe.parent
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):  # the only sure test of writability is writing
-            pass
-    except OSError as err:
-        _remove_dirs(created)
-        reason = err.strerror or str(err)
-        raise _UsageError(f"nn.train: cannot write to --out {out}: {reason}; choose a directory you can write to"
-                          ) from err
-    return created
-
-
-def _remove_dirs(created: Sequence[Path]) -> None:
-    """Remove the directories ``_make_dirs`` created, deepest first, where still empty."""
-    for directory in created:
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-
-
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Hold Ctrl-C while the block runs (a checkpoint write), then raise it: model.npz and config.json stay a pair.
@@ -556,7 +253,7 @@ def _sigint_deferred() -> Iterator[None]:
 
 
 class _DataError(Exception):
-    """The data could not be loaded; the message says why and what to do."""
+    """The data could not be loaded (or ``--data-dir`` is no directory); the message says why and what to do."""
 
 
 def _load_data(args: argparse.Namespace) -> data.MNISTData:
@@ -592,24 +289,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.data_dir is not None and not args.data_dir.is_dir():
             what = "is not a directory" if args.data_dir.exists() else "does not exist"
-            raise _UsageError(f"nn.train: --data-dir {args.data_dir} {what}; check the path (to download into "
-                              f"a new directory, create it first: mkdir -p {args.data_dir})")
-        out, note = _choose_out(args)
-        created = _make_dirs(out)
+            raise _DataError(f"nn.train: --data-dir {args.data_dir} {what}; check the path (to download into "
+                             f"a new directory, create it first: mkdir -p {args.data_dir})")
+        out, note = runs.choose_out(args.out, args.dataset, args.force)
+        created = runs.make_dirs(out)
         ds = _load_data(args)
-    except (_UsageError, _DataError) as err:
-        _remove_dirs(created)
+    except (runs.RunDirError, _DataError) as err:
+        runs.remove_dirs(created)
         print(err, file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _remove_dirs(created)
+        runs.remove_dirs(created)
         print("nn.train: interrupted before training started; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     if note:
         print(note)
     if args.force:
-        for name in RUN_FILES:  # a stop in epoch 1 must not leave the old run's model beside the new config
-            (out / name).unlink(missing_ok=True)
+        runs.clear_run(out)
 
     from threadpoolctl import threadpool_limits  # ~10 ms; only a run needs it
 
@@ -647,7 +343,7 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
     title = plot_title(args)
 
     def write_config(status: str) -> None:
-        write_json({**config, "status": status, "epochs_completed": len(losses), "history": history},
+        runs.write_json({**config, "status": status, "epochs_completed": len(losses), "history": history},
                    out / CONFIG_FILE)
 
     def write_plot(stop: str = "", stop_at: float | None = None) -> None:
@@ -669,7 +365,7 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
             with tqdm(total=batches_per_epoch, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                       leave=False, disable=None, file=sys.stderr) as bar:
                 loss = train_epoch(model, optimizer, x_train, y_train, args.batch_size, rng, bar, flow, step_losses)
-            if not _all_finite(model):  # the last update can overflow the weights after a finite loss
+            if not all_finite(model):  # the last update can overflow the weights after a finite loss
                 raise NonFiniteLossError(batches_per_epoch, "the update made the weights nan or inf")
             accuracy = evaluate(model, x_test, ds.y_test, CNN_EVAL_BATCH if args.model == "cnn" else 1000)
             # Uninterruptible: model.npz and config.json are from the same epoch, and an epoch line printed

@@ -58,6 +58,8 @@ def test_saved_page_is_self_contained(tmp_path: Path):
     assert 'type="range"' in page and "<script>" in page
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_animation(neuron(), tmp_path / "missing" / "x.html")
+    with pytest.raises(TypeError, match="needs a Value or Tensor .*got float"):
+        save_animation(neuron().data, tmp_path / "x.html")
 
 
 def test_too_many_steps_is_refused_with_the_count():

@@ -105,6 +105,14 @@ def test_value_forward_overflow_is_the_culprit():
     assert "input 0: 800.0" in str(info.value)
 
 
+def test_value_forward_names_the_op_as_value_op_does():
+    # 2 ** 2000 overflows to inf; the error calls the op what .op and draw_dot call it ('2**'), not 'rpow'.
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        2 ** Value(2000.0)
+    assert info.value.op == "2**" and info.value.culprit
+    assert (2 ** Value(3.0)).op == "2**"
+
+
 def test_value_ops_on_an_inf_input_pass_it_along():
     big = Value(math.inf)
     with detect_anomaly(), pytest.raises(AnomalyError) as info:

@@ -126,6 +126,15 @@ def test_tensor_inputs_must_require_grad_and_be_floating_point():
         gradcheck(lambda x: x, [[1.0]])
 
 
+def test_bad_arguments_are_named_before_anything_runs():
+    with pytest.raises(TypeError, match="f must be a function.*got Value"):
+        gradcheck(Value(1.0), [Value(1.0)])  # the arguments swapped
+    with pytest.raises(TypeError, match="inputs must be a Value, a Tensor or a list of them, got float"):
+        gradcheck(lambda x: x * x, 3.0)
+    with pytest.raises(ValueError, match="eps .* must be a number > 0, got 0"):
+        gradcheck(lambda x: x * x, Value(1.0), eps=0)
+
+
 def test_float32_inputs_warn_and_are_checked_as_float64_copies():
     x32 = Tensor(np.array([0.3, -1.2, 2.0], dtype=np.float32), requires_grad=True, label="x")
     seen = []

@@ -122,3 +122,10 @@ def test_prints_a_table_and_html_with_every_column(g32):
 def test_hand_must_be_a_mapping():
     with pytest.raises(TypeError, match="dict"):
         compare([np.zeros(2)], {})
+
+
+def test_an_entry_that_holds_no_numbers_is_named():
+    with pytest.raises(TypeError, match=r"hand\['dW'\] is NoneType None, not a number or an array of numbers"):
+        compare({"dW": None}, {"dW": np.ones(2)})  # a forgotten return in the hand derivation
+    with pytest.raises(TypeError, match=r"autograd\['dW'\] is str"):
+        compare({"dW": np.ones(2)}, {"dW": "W"})

@@ -330,6 +330,13 @@ def test_output_sizes_follow_torch_formula():
         (lambda: F.max_pool2d(np.zeros((1, 1, 2, 2)), 3), ValueError, ["larger", "(1, 1, 2, 2)"]),
         (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2), TypeError, ["floating", "int64"]),
         (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4)), 2.5), TypeError, ["kernel_size", "2.5"]),
+        # The modules check at construction, not at the first forward.
+        (lambda: nn.Conv2d("1", 2, 3), TypeError, ["Conv2d", "ints", "in_channels='1'"]),
+        (lambda: nn.Conv2d(1, 2.0, 3), TypeError, ["Conv2d", "ints", "out_channels=2.0"]),
+        (lambda: nn.Conv2d(1, 2, 3, padding="full"), ValueError, ["'valid'", "'same'", "'full'"]),
+        (lambda: nn.Conv2d(1, 2, 3, stride=2, padding="same"), ValueError, ["same", "stride 1"]),
+        (lambda: nn.MaxPool2d(2, padding=-1), ValueError, ["MaxPool2d", "padding", ">= 0"]),
+        (lambda: nn.MaxPool2d(2, dilation=0), ValueError, ["MaxPool2d", "dilation", ">= 1"]),
     ],
 )
 def test_errors_name_the_problem(call, error, words):

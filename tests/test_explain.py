@@ -274,6 +274,8 @@ def test_explain_without_root_shows_what_the_output_hands_its_inputs():
     assert "a receives 2 in all from b" in str(e)
     with pytest.raises(ValueError, match="root=loss"):
         explain(a)
+    with pytest.raises(TypeError, match="root needs a Value or Tensor, got float"):
+        explain(a, root=b.data)
 
 
 def test_explain_terms_sum_to_the_gradient_on_a_neuron():

@@ -212,3 +212,9 @@ def test_a_model_without_parameters_is_refused():
         GradientFlow(nn.Sequential(nn.ReLU()))
     with pytest.raises(TypeError, match="needs a Module"):
         GradientFlow([nn.Linear(2, 2)])
+
+
+@pytest.mark.parametrize("activations", [nn.ReLU, ["ReLU"], (nn.ReLU, 3)])
+def test_activations_must_be_a_tuple_of_module_classes(activations):
+    with pytest.raises(TypeError, match=r"activations must be a tuple of Module classes, e\.g\. \(nn\.ReLU"):
+        GradientFlow(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), activations=activations)

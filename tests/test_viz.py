@@ -225,6 +225,8 @@ def test_bad_arguments_are_named():
         draw_dot(Value(1.0), rankdir="sideways")
     with pytest.raises(ValueError, match="max_nodes"):
         draw_dot(Value(1.0), max_nodes=0)
+    with pytest.raises(TypeError, match="audit must be the report audit"):
+        draw_dot(Value(1.0) * 2.0, audit=True)
 
 
 # -- budget and summaries ----------------------------------------------------------------------------
