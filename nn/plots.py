@@ -52,9 +52,12 @@ def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Pat
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="test accuracy")
     shown = np.asarray([*step_losses, *losses], dtype=float)
     shown = shown[np.isfinite(shown) & (shown > 0)]
-    if shown.size and shown.max() < 100 * shown.min():  # a decade or two: 0.5, not 5×10⁻¹, on every tick
+    if shown.size and shown.max() < 100 * shown.min():  # a decade or two: label 0.1 0.2 0.5 1 2, plainly
+        from matplotlib.ticker import LogLocator, NullFormatter
+
+        ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax_loss.yaxis.set_major_formatter("{x:g}")
-        ax_loss.yaxis.set_minor_formatter("{x:g}")
+        ax_loss.yaxis.set_minor_formatter(NullFormatter())
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
     if flow is not None:
