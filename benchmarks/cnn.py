@@ -43,7 +43,7 @@ from autograd import Tensor
 from autograd.graph import topological_order
 from nn import Sequential
 from nn import functional as F
-from nn.convolution import _col2im, _window_view
+from nn.convolution import _col2im, _padded, _window_view
 from nn.data import load_fashion_mnist
 from nn.models import build_cnn
 from nn.optim import Adam
@@ -178,9 +178,10 @@ def memory(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int) -> None:
     ours.step(xb, yb)
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    # What the graph keeps for backward, by its size: im2col matrices and the activations.
+    # What the graph keeps for backward, by its size: im2col matrices (each with its row of ones for the bias)
+    # and the activations.
     n = batch
-    cols = 4 * n * (1 * 9 * 28 * 28 + 32 * 9 * 14 * 14)
+    cols = 4 * n * ((1 * 9 + 1) * 28 * 28 + (32 * 9 + 1) * 14 * 14)
     acts = 4 * n * (32 * 28 * 28 + 2 * 32 * 14 * 14 + 64 * 14 * 14 + 2 * 64 * 7 * 7)
     print(f"\npeak memory of one training step (batch {batch}): {peak / 2**20:.1f} MiB above the model and batch "
           f"(tracemalloc); of which the graph holds im2col matrices {cols / 2**20:.1f} MiB and conv/ReLU/pool "
@@ -253,23 +254,24 @@ def breakdown(data: tuple[np.ndarray, np.ndarray], batch: int, seed: int) -> Non
         if t >= 5e-4:
             print(f"  {name:42s} {1e3 * t:7.2f} ms  {t / step:6.1%}")
 
-    # conv2 (32→64, 14×14) alone, its parts as nn.convolution runs them (warm caches: a lower bound)
+    # conv2 (32→64, 14×14) alone, its parts as nn.convolution runs them, in its memory layout (the batch
+    # innermost) but without the bias row (warm caches: a lower bound)
     rng = np.random.default_rng(seed)
     n, c, o, size = batch, 32, 64, 14
-    xp = np.zeros((n, c, size + 2, size + 2), np.float32)
-    xp[:, :, 1:-1, 1:-1] = rng.random((n, c, size, size), dtype=np.float32)
+    x = rng.random((c, size, size, n), dtype=np.float32).transpose(3, 0, 1, 2)  # as conv2d's outputs are laid out
+    xp = _padded(x, ((1, 1), (1, 1)), 0.0)
 
     def im2col() -> np.ndarray:
-        return _window_view(xp, (3, 3), (1, 1), (1, 1), (size, size)).reshape(c * 9, n * size * size)
+        return _window_view(xp, (3, 3), (1, 1), (1, 1), (size, size)).reshape(c * 9, size * size * n)
 
     cols = im2col()
     w2 = rng.standard_normal((o, c * 9)).astype(np.float32)
-    g2 = rng.standard_normal((o, n * size * size)).astype(np.float32)
+    g2 = rng.standard_normal((o, size * size * n)).astype(np.float32)
     dcols = w2.T @ g2
     alone = {
         "im2col copy": _best(im2col),
         "GEMM forward W₂·cols": _best(lambda: w2 @ cols),
-        "GEMM ∂W₂ = G·colsᵀ": _best(lambda: g2 @ cols.T),
+        "GEMM ∂W₂ = (cols·Gᵀ)ᵀ": _best(lambda: (cols @ g2.T).T),
         "GEMM ∂cols = W₂ᵀ·G": _best(lambda: w2.T @ g2),
         "col2im": _best(lambda: _col2im(dcols, (n, c, size, size), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)),
                                         (size, size))),

@@ -7,26 +7,31 @@ conv2d as one matrix product (im2col). Every output pixel is a dot product of th
 of every input channel. Lay those windows out as the columns of a matrix and the whole layer, for the whole
 batch, is one GEMM:
 
-    cols[(c, i, j), (n, p, q)] = x_pad[n, c, p·s + i·d, q·s + j·d]           (C·kH·kW, N·OH·OW)
-    y[(o), (n, p, q)]          = Σ_(c,i,j) W[o, (c, i, j)] · cols[(c, i, j), (n, p, q)] + b[o]
+    cols[(c, i, j), (p, q, n)] = x_pad[n, c, p·s + i·d, q·s + j·d]           (C·kH·kW, OH·OW·N)
+    y[(o), (p, q, n)]          = Σ_(c,i,j) W[o, (c, i, j)] · cols[(c, i, j), (p, q, n)] + b[o]
                                  i.e.  Y = W₂ · cols + b,   W₂ = W reshaped to (O, C·kH·kW)
 
 The windows are a *view* of the padded input (``numpy.lib.stride_tricks.as_strided``: no copy, just strides);
-reshaping that view into ``cols`` is the one copy (kH·kW times the input's size). With G = ∂L/∂Y as (O, N·OH·OW):
+copying that view into ``cols`` is the one copy (kH·kW times the input's size). The bias rides in the same GEMM:
+cols gets one more row, of ones, and W₂ the column b, so Y = [W₂ b]·[cols; 1]. With G = ∂L/∂Y as (O, OH·OW·N):
 
     ∂L/∂W₂   = G · colsᵀ                    a correlation of the input with the output gradient
-    ∂L/∂b    = Σ over (n, p, q) of G
+    ∂L/∂b    = Σ over (p, q, n) of G        the last column of G·[cols; 1]ᵀ, the row of ones' share
     ∂L/∂cols = W₂ᵀ · G                      then col2im: each column's entries are added back onto the pixels
                                             its window came from, one strided add per kernel offset (i, j)
 
 The input gradient is therefore a *full* convolution of G with the flipped kernel (notebook 05 derives it);
 col2im computes exactly that without building a second, larger matrix.
 
-Layout. ``Y`` comes out of the GEMM as (O, N, OH, OW) and is handed on as its (N, O, OH, OW) transpose, a view:
-NumPy's elementwise ops keep that memory order, so the gradient that comes back usually has it too and turns
-into G without a copy. Nothing here loops in Python over pixels or examples; the loops that remain run over
-the kH·kW kernel offsets. float32 stays float32 throughout (an input of another dtype than the weight is an
-error, as in PyTorch).
+Layout: the batch innermost. ``Y`` comes out of the GEMM as (O, OH, OW, N) and is handed on as its
+(N, O, OH, OW) transpose, a view; padded inputs and col2im's sums are (C, H, W, N) in memory too. With the
+examples side by side, a window copy, a col2im add or a pooling pass walks contiguous stretches of OW·N values
+instead of rows of OW (14 or 7 floats in the default CNN; NumPy pays per row, and those steps take 1.4–2×
+as long with the batch outside). NumPy's elementwise ops keep the memory order, so the gradient that comes
+back usually has it too and turns into G without a copy, and flattening a pooled map to (N, C·H·W) is a view.
+Nothing here loops in Python over pixels or examples; the loops that remain run over the kH·kW kernel
+offsets. float32 stays float32 throughout (an input of another dtype than the weight is an error, as in
+PyTorch).
 
 max_pool2d takes the largest value of each window; its gradient goes to that one input (the first of equal
 maxima in row-major order, as PyTorch picks) and every other input of the window gets 0.
@@ -72,25 +77,26 @@ def _out_size(size: int, pad: int, kernel: int, stride: int, dilation: int) -> i
 
 
 def _padded(x: np.ndarray, pads: tuple[Pair, Pair], fill: float) -> np.ndarray:
-    """x with ``pads`` = ((top, bottom), (left, right)) rows and columns of ``fill`` around each image."""
+    """x with ``pads`` = ((top, bottom), (left, right)) rows and columns of ``fill`` around each image: an
+    (N, C, Hp, Wp) view of a new (C, Hp, Wp, N) array, the batch innermost (see "Layout"). x itself if no pads."""
     (top, bottom), (left, right) = pads
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), fill, dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
-    return out
+    out = np.full((c, h + top + bottom, w + left + right, n), fill, dtype=x.dtype)
+    out[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
+    return out.transpose(3, 0, 1, 2)
 
 
 def _window_view(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
     """Every window of the padded batch ``xp`` (N, C, Hp, Wp) as a read-only view of shape
-    (C, kH, kW, N, OH, OW): element [c, i, j, n, p, q] is xp[n, c, p·sh + i·dh, q·sw + j·dw]. No copy."""
+    (C, kH, kW, OH, OW, N): element [c, i, j, p, q, n] is xp[n, c, p·sh + i·dh, q·sw + j·dw]. No copy."""
     sn, sc, sh, sw = xp.strides
     n, c = xp.shape[:2]
     return as_strided(
         xp,
-        shape=(c, *kernel, n, *out_hw),
-        strides=(sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
+        shape=(c, *kernel, *out_hw, n),
+        strides=(sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
         writeable=False,
     )
 
@@ -100,6 +106,13 @@ def _offset_slices(i: int, j: int, stride: Pair, dilation: Pair, out_hw: Pair) -
     top, left = i * dilation[0], j * dilation[1]
     return (slice(top, top + stride[0] * (out_hw[0] - 1) + 1, stride[0]),
             slice(left, left + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
+
+
+def _copy_like(like: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` in the memory order of ``like`` (same shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 def _details(kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
@@ -135,7 +148,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     "valid" (0) or "same" (output as large as the input; stride 1 only; an odd total goes to the bottom/right,
     as PyTorch does). Output (N, O, OH, OW) with OH = ⌊(H + 2·ph − dh·(kH − 1) − 1)/sh⌋ + 1, likewise OW.
 
-    Backward (one GEMM each; see the module docstring): ∂W = G·colsᵀ, ∂b = Σ G, ∂x = col2im(W₂ᵀ·G).
+    Backward (see the module docstring): ∂W = G·colsᵀ and ∂b = Σ G in one GEMM, ∂x = col2im(W₂ᵀ·G).
     """
     # The arguments keep their names and objects until Tensor._make: autograd.audit replays this call from them.
     input, weight = _tensor(input), _tensor(weight)
@@ -168,19 +181,30 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     xp = _padded(xd, pads, 0.0)
     k = in_ch * kh * kw
     m = n * oh * ow
-    cols = _window_view(xp, (kh, kw), st, dil, (oh, ow)).reshape(k, m)  # the one copy: im2col
+    # im2col, the one copy. With a bias, one more row of ones, so that the bias rides in the GEMMs:
+    # Y = [W₂ b]·[cols; 1], and ∂[W₂ b] = G·[cols; 1]ᵀ ends in the column ∂b = Σ G. No passes of their own
+    # over Y and G (each as large as the layer's output), and the GEMMs use every BLAS thread.
+    ones = int(bias is not None)
+    cols = np.empty((k + ones, m), dtype=xd.dtype)
+    np.copyto(cols[:k].reshape(in_ch, kh, kw, oh, ow, n), _window_view(xp, (kh, kw), st, dil, (oh, ow)))
     w2 = weight.data.reshape(out_ch, k)
-    y = w2 @ cols  # (O, N·OH·OW): one GEMM for the whole batch
+    wb = w2
     if bias is not None:
-        y += bias.data[:, None]
-    out = y.reshape(out_ch, n, oh, ow).transpose(1, 0, 2, 3)  # (N, O, OH, OW), a view (see "Layout")
+        cols[k] = 1
+        wb = np.concatenate([w2, bias.data[:, None]], axis=1)
+    y = wb @ cols  # (O, OH·OW·N): one GEMM for the whole batch
+    out = y.reshape(out_ch, oh, ow, n).transpose(3, 0, 1, 2)  # (N, O, OH, OW), a view (see "Layout")
     if input.ndim == 3:
         out = out[0]
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g4 = g if g.ndim == 4 else g[None]
-        g2 = g4.transpose(1, 0, 2, 3).reshape(out_ch, m)  # G: free when g has out's memory order
-        gw = (g2 @ cols.T).reshape(weight.shape) if weight.requires_grad else None
+        g2 = g4.transpose(1, 2, 3, 0).reshape(out_ch, m)  # G: free when g has out's memory order
+        # ∂[W₂ b] = G·[cols; 1]ᵀ, computed as the transpose of [cols; 1]·Gᵀ: the same sums, but OpenBLAS runs
+        # this product (its inner dimension OH·OW·N is long, the result small) 13–29% faster that way round.
+        need_wb = weight.requires_grad or (bias is not None and bias.requires_grad)
+        gwb = (cols @ g2.T).T if need_wb else None
+        gw = gwb[:, :k].reshape(weight.shape) if weight.requires_grad else None
         gx = None
         if input.requires_grad:
             gx = _col2im(w2.T @ g2, xd.shape, (kh, kw), st, dil, pads, (oh, ow))
@@ -188,7 +212,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
                 gx = gx[0]
         if bias is None:
             return gx, gw
-        return gx, gw, (g2.sum(axis=1) if bias.requires_grad else None)
+        return gx, gw, (gwb[:, k] if bias.requires_grad else None)
 
     backward.details = _details((kh, kw), st, pads, dil)  # for drawings: "3×3, stride 1, pad 1"
     parents = (input, weight) if bias is None else (input, weight, bias)
@@ -212,7 +236,7 @@ def _conv_pads(padding: object, kernel: Pair, stride: Pair, dilation: Pair) -> t
 
 def _col2im(dcols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair,
             pads: tuple[Pair, Pair], out_hw: Pair) -> np.ndarray:
-    """The transpose of im2col: add each entry of ∂L/∂cols (C·kH·kW, N·OH·OW) onto the input pixel it was
+    """The transpose of im2col: add each entry of ∂L/∂cols (C·kH·kW, OH·OW·N) onto the input pixel it was
     copied from. A pixel that sat in several windows collects one term per window (the chain rule's sum).
 
     One strided add per kernel offset (i, j), each over every channel, example and output pixel at once; within
@@ -220,14 +244,14 @@ def _col2im(dcols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: P
     """
     n, c, h, w = x_shape
     (top, bottom), (left, right) = pads
-    d6 = dcols.reshape(c, *kernel, n, *out_hw)
-    # Accumulate channel-major, as d6 is laid out: each add then streams through contiguous memory.
-    dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=dcols.dtype)
+    d6 = dcols.reshape(c, *kernel, *out_hw, n)
+    # Accumulate as d6 is laid out, (C, H, W, N): each add streams through stretches of OW·N values.
+    dxp = np.zeros((c, h + top + bottom, w + left + right, n), dtype=dcols.dtype)
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             rows, cols = _offset_slices(i, j, stride, dilation, out_hw)
-            dxp[:, :, rows, cols] += d6[:, i, j]
-    return dxp[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+            dxp[:, rows, cols] += d6[:, i, j]
+    return dxp[:, top:top + h, left:left + w].transpose(3, 0, 1, 2)
 
 
 # -- max_pool2d -----------------------------------------------------------------------------------------
@@ -270,12 +294,14 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
     offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
     windows = [xp[(slice(None), slice(None), *_offset_slices(i, j, st, dil, (oh, ow)))] for i, j in offsets]
     # The first np.maximum allocates the output (in the input's memory order); later ones update it in place.
-    best = windows[0] if len(windows) > 1 else windows[0].copy()
+    best = windows[0] if len(windows) > 1 else windows[0].copy(order="K")
     if not (grad_mode.enabled and input.requires_grad):  # no backward will run (evaluation): values only
         for k, v in enumerate(windows[1:], start=1):
             best = np.maximum(best, v, out=None if k == 1 else best)
         return Tensor._make(best if input.ndim == 4 else best[0], (input,), _no_backward, "max_pool2d")
-    arg = np.zeros(best.shape, dtype=np.uint8 if len(offsets) < 256 else np.int32)
+    # In the memory order of best, like everything the passes below and the backward's touch: a pass that mixes
+    # memory orders cannot stream through any of its arrays, and ran up to 15× slower here.
+    arg = np.zeros_like(best, dtype=np.uint8 if len(offsets) < 256 else np.int32)
     for k, v in enumerate(windows[1:], start=1):
         # Strictly greater, so an equal later value does not take over (PyTorch's first argmax); written as
         # not(v <= best) so that a NaN takes over (np.maximum makes it the window's max, as in PyTorch).
@@ -292,8 +318,11 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g if g.ndim == 4 else g[None]
-        # In the memory order of g (usually the input's, as elementwise ops keep it), zeroed only where needed.
-        dxp = (np.empty_like if tiles else np.zeros_like)(g4, shape=xp_shape)
+        if g4.strides != best.strides:  # e.g. batch-major after a flatten: one copy of this small array
+            g4 = _copy_like(best, g4)     # beats kH·kW passes that each mix memory orders (~4× slower)
+        # In the input's memory order (best's), which the next backward, usually conv2d's, reads without a copy;
+        # zeroed only where needed.
+        dxp = (np.empty_like if tiles else np.zeros_like)(best, shape=xp_shape)
         if tiles:
             dxp[:, :, oh * st[0]:, :] = 0
             dxp[:, :, :, ow * st[1]:] = 0

@@ -278,6 +278,42 @@ def test_non_contiguous_inputs_give_the_same_results():
     np.testing.assert_array_equal(a.data, b.data)
 
 
+def test_gradients_do_not_depend_on_the_memory_order_of_the_incoming_gradient():
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((3, 2, 6, 6))
+    w = rng.standard_normal((4, 2, 3, 3))
+    b = rng.standard_normal(4)
+    g = rng.standard_normal((3, 4, 3, 3))
+    orders = {"batch-major": g, "channel-major": np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3),
+              "batch-innermost": np.ascontiguousarray(g.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)}
+    grads = {}
+    for name, gi in orders.items():
+        X, W, B = (Tensor(a, requires_grad=True) for a in (x, w, b))
+        F.max_pool2d(F.conv2d(X, W, B, padding=1), 2).backward(gi)
+        grads[name] = (X.grad, W.grad, B.grad)
+    for name in orders:
+        for got, want in zip(grads[name], grads["batch-major"]):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True),
+                                   (False, True, True)])
+def test_conv2d_computes_just_the_gradients_asked_for_and_gets_them_right(needs):
+    # The weight and bias gradients come out of one GEMM; asking for one of them must still give it right.
+    rng = np.random.default_rng(18)
+    x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3)
+    X, W, B = (Tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs))
+    y = F.conv2d(X, W, B, stride=(1, 2), padding=1)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    expected = numeric_grad(conv_fn((1, 2), 1), [x, w, b], g)
+    for t, r, num in zip((X, W, B), needs, expected):
+        if r:
+            np.testing.assert_allclose(t.grad, num, rtol=1e-6, atol=1e-7)
+        else:
+            assert t.grad is None
+
+
 def test_pool_without_grad_gives_the_same_values():
     rng = np.random.default_rng(9)
     x = Tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
