@@ -27,4 +27,4 @@ bench: setup
 # Jupyter on notebooks/, with this project installed in its kernel (the `notebook` extra, installed once).
 notebook:
 	@PYTHON=$(PYTHON) bash scripts/setup.sh notebook
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)  # root: containers
