@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .table import html_table, num, text_table
-from .tensor import unbroadcast
+from .tensor import summed_axes, unbroadcast
 
 ULP_ROUNDING = 4  # at most this many ULPs apart everywhere counts as rounding
 _TOLERANCE_EPS = 512  # τ = 512·eps of the dtype compared in
@@ -232,8 +232,8 @@ def _fix(got: tuple[int, ...], want: tuple[int, ...]):
         return "transposed?", lambda x: x.T
     if len(got) == len(want) > 2 and sorted(got) == sorted(want):
         return "axes in another order (transpose/permute)?", None
-    axes = _summed_axes(got, want)
-    if axes is not None:
+    axes = summed_axes(got, want)
+    if axes:
         lead = len(got) - len(want)
         keep = [a for a in axes if a >= lead]
         text = f"sum over axis {axes[0]}?" if len(axes) == 1 else f"sum over axes {axes}?"
@@ -260,21 +260,6 @@ def _fix_hint(hand: np.ndarray, ref: np.ndarray) -> str:
     if fixed.ok:
         return f"{text} (then it matches: {fixed.verdict})"
     return f"{text} (even then it is WRONG: max abs diff {num(fixed.max_abs, 3)})"
-
-
-def _summed_axes(got: tuple[int, ...], want: tuple[int, ...]) -> tuple[int, ...] | None:
-    """Axes of ``got`` that, summed, give ``want`` by NumPy's broadcasting rules (None if no such axes)."""
-    lead = len(got) - len(want)
-    if lead < 0:
-        return None
-    axes = list(range(lead))
-    for i, (g, w) in enumerate(zip(got[lead:], want)):
-        if g == w:
-            continue
-        if w != 1:
-            return None
-        axes.append(lead + i)
-    return tuple(axes) if axes else None
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:

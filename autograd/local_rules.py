@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import value as _value
+from .tensor import summed_axes
 
 # -- Value ------------------------------------------------------------------------------------------
 
@@ -132,11 +133,7 @@ def broadcast_axes(consumer: Any, slot: int) -> tuple[int, ...]:
     """
     if consumer.op not in ("+", "-", "*", "/", "**"):
         return ()
-    out_shape, shape = consumer.data.shape, consumer.inputs[slot].data.shape
-    if out_shape == shape:
-        return ()
-    lead = len(out_shape) - len(shape)
-    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and out_shape[lead + i] != 1)
+    return summed_axes(consumer.data.shape, consumer.inputs[slot].data.shape) or ()
 
 
 def _minus_one(p: str) -> str:

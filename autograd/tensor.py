@@ -37,10 +37,24 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """
     if grad.shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    axes = tuple(range(lead)) + stretched
+    axes = summed_axes(grad.shape, shape)
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def summed_axes(big: tuple[int, ...], small: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The axes of ``big`` that ``unbroadcast`` sums to give ``small``: the axes broadcasting prepended, then
+    those where ``small`` has size 1 and ``big`` does not. () when the shapes are equal; None when ``small``
+    does not broadcast to ``big`` at all. (Also read by ``explain`` and ``compare``'s shape hints.)"""
+    lead = len(big) - len(small)
+    if lead < 0:
+        return None
+    axes = list(range(lead))
+    for i, (b, s) in enumerate(zip(big[lead:], small)):
+        if b != s:
+            if s != 1:
+                return None
+            axes.append(lead + i)
+    return tuple(axes)
 
 
 def _as_array(data: object, dtype: object = None) -> np.ndarray:

@@ -924,3 +924,13 @@ def test_tensors_and_values_do_not_mix():
         Tensor(Value(1.0))
     with pytest.raises(TypeError, match=r"v\.data for v in values"):
         Tensor([Value(1.0), Value(2.0)])
+
+
+def test_summed_axes_names_what_unbroadcast_sums():
+    from autograd.tensor import summed_axes
+
+    assert summed_axes((4, 3), (4, 3)) == ()
+    assert summed_axes((4, 3), (3,)) == (0,)          # prepended
+    assert summed_axes((2, 4, 3), (4, 1)) == (0, 2)   # prepended, then stretched from size 1
+    assert summed_axes((4, 3), (2, 3)) is None        # 2 does not broadcast to 4
+    assert summed_axes((3,), (2, 3)) is None          # more dims than the result
