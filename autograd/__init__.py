@@ -10,7 +10,7 @@ from .compare import CompareReport, compare
 from .explain import Explanation, explain
 from .function import Function, FunctionCtx
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor, unbroadcast
+from .tensor import Tensor, as_tensor, unbroadcast
 from .value import Value
 from .viz import draw_dot
 
@@ -29,4 +29,4 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]
+__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]

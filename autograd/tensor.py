@@ -29,6 +29,12 @@ from .value import Value
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
 
+def as_tensor(x: object) -> Tensor:
+    """``x`` as a Tensor, as ``torch.as_tensor``: a Tensor as it is, anything else as ``Tensor(x)`` makes it (a
+    constant sharing an ndarray's memory). Layers and ``nn.functional`` take their inputs through it."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone.
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_tensor
 
 from . import functional as F
 from .convolution import Pair, _conv_pads, _pair
@@ -58,7 +58,7 @@ class Conv2d(Module):
                      if bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F._tensor(x)
+        x = as_tensor(x)
         F._check_input_dtype(x, self.weight, f"Conv2d({self.in_channels}→{self.out_channels})")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
@@ -101,7 +101,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return F._tensor(x).flatten(self.start_dim, self.end_dim)
+        return as_tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

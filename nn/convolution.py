@@ -42,14 +42,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from autograd.graph import grad_mode
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_tensor
 
 Pair = tuple[int, int]
-
-
-def _tensor(x: object) -> Tensor:
-    """An argument as a Tensor: a Tensor as it is, anything else as ``Tensor(x)`` makes it (a constant)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _pair(v: object, name: str, op: str, minimum: int) -> Pair:
@@ -151,8 +146,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     Backward (see the module docstring): ∂W = G·colsᵀ and ∂b = Σ G in one GEMM, ∂x = col2im(W₂ᵀ·G).
     """
     # The arguments keep their names and objects until Tensor._make: autograd.audit replays this call from them.
-    input, weight = _tensor(input), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
+    input, weight = as_tensor(input), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     xd = _batched(input, "conv2d")
     if groups != 1:
         raise ValueError(f"conv2d: groups={groups} is not supported (only groups=1)")
@@ -271,7 +266,7 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
     among equal ones) and 0 for the rest, so each window's gradient goes to its argmax; an input that is the
     maximum of several overlapping windows collects all their gradients.
     """
-    input = _tensor(input)
+    input = as_tensor(input)
     xd = _batched(input, "max_pool2d")
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     st = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)

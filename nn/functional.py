@@ -18,14 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor, result_type
+from autograd.tensor import Tensor, as_tensor, result_type
 
 from .convolution import conv2d, max_pool2d  # the ops live in their own file; F.conv2d as in PyTorch
-
-
-def _tensor(x: object) -> Tensor:
-    """An input as a Tensor: a Tensor as it is, anything else as ``Tensor(x)`` makes it (a constant)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -52,27 +47,27 @@ def _check_input_dtype(x: Tensor, weight: Tensor, who: str) -> None:
 
 def relu(x: Tensor) -> Tensor:
     """relu(x) = max(x, 0);  d/dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    return _tensor(x).relu()
+    return as_tensor(x).relu()
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  d/dx = 1 − tanh²(x)."""
-    return _tensor(x).tanh()
+    return as_tensor(x).tanh()
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """σ(x) = 1/(1 + e⁻ˣ);  d/dx = σ(x)(1 − σ(x))."""
-    return _tensor(x).sigmoid()
+    return as_tensor(x).sigmoid()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``."""
-    return _tensor(x).softmax(dim)
+    return as_tensor(x).softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """log_softmax(x)ᵢ = xᵢ − log Σⱼ exp(xⱼ) along ``dim``."""
-    return _tensor(x).log_softmax(dim)
+    return as_tensor(x).log_softmax(dim)
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -84,8 +79,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x may have any number of leading axes (..., in). With g = dL/dy flattened to (M, out) and x to
     (M, in):  dX = g W,  dW = gᵀ X,  db = Σ_rows g.
     """
-    x, weight = _tensor(x), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     xd, out = _linear_forward(x, weight, bias, "linear")
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -103,8 +98,8 @@ def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
     db = Σ_rows dZ. One node instead of two saves a (batch, out) array and a graph step each way: 4% of
     a 784-512-256-10 training step at batch 128 (measured, one BLAS thread).
     """
-    x, weight = _tensor(x), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     xd, out = _linear_forward(x, weight, bias, "linear_relu")
     np.maximum(out, 0, out=out)
 
@@ -157,7 +152,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Gen
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    x = _tensor(x)
+    x = as_tensor(x)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -200,7 +195,7 @@ def cross_entropy(logits: Tensor, targets: object) -> Tensor:
 
     ``logits``: (N, C); ``targets``: N integer labels in [0, C) (ndarray, list or integer Tensor).
     """
-    logits = _tensor(logits)
+    logits = as_tensor(logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be 2-D (batch, classes), got shape {logits.shape}")
     if logits.data.dtype.kind != "f":
@@ -245,7 +240,7 @@ def _check_same_shape(name: str, a: Tensor, b: Tensor) -> None:
 
 def mse_loss(input: Tensor, target: object) -> Tensor:
     """L = (1/N) Σ (xᵢ − yᵢ)² over all N elements;  dL/dx = 2(x − y)/N,  dL/dy = −2(x − y)/N."""
-    input, y = _promoted(_tensor(input), _tensor(target))
+    input, y = _promoted(as_tensor(input), as_tensor(target))
     _check_same_shape("mse_loss", input, y)
     diff = input.data - y.data
     n = diff.size
@@ -265,7 +260,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
     ℓ = −[y log σ(x) + (1 − y) log(1 − σ(x))] = max(x, 0) − x·y + log(1 + e^(−|x|)), the form that never
     overflows (e^(−|x|) ≤ 1). dℓ/dx = σ(x) − y,  dℓ/dy = −x; both divided by N for the mean.
     """
-    logits, y = _promoted(_tensor(logits), _tensor(targets))
+    logits, y = _promoted(as_tensor(logits), as_tensor(targets))
     _check_same_shape("binary_cross_entropy_with_logits", logits, y)
     t = y.data
     outside = ~((t >= 0) & (t <= 1))  # also catches nan

@@ -16,7 +16,7 @@ from typing import overload
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_tensor
 
 from . import functional as F
 from .module import Module
@@ -46,7 +46,7 @@ class Linear(Module):
 
     def _checked(self, x: object) -> Tensor:
         """x as a Tensor in the weight's dtype, or the TypeError that names this layer (built only then)."""
-        x = F._tensor(x)
+        x = as_tensor(x)
         if x.data.dtype != self.weight.data.dtype:
             F._check_input_dtype(x, self.weight, f"Linear({self.in_features}→{self.out_features})")
         return x

@@ -934,3 +934,14 @@ def test_summed_axes_names_what_unbroadcast_sums():
     assert summed_axes((2, 4, 3), (4, 1)) == (0, 2)   # prepended, then stretched from size 1
     assert summed_axes((4, 3), (2, 3)) is None        # 2 does not broadcast to 4
     assert summed_axes((3,), (2, 3)) is None          # more dims than the result
+
+
+def test_as_tensor_keeps_a_tensor_and_wraps_anything_else_as_a_constant():
+    from autograd import as_tensor
+
+    t = Tensor([1.0], requires_grad=True)
+    assert as_tensor(t) is t
+    a = np.arange(3.0)
+    wrapped = as_tensor(a)
+    assert wrapped.data is a and not wrapped.requires_grad     # shares memory, as torch.as_tensor does
+    assert as_tensor([1.0, 2.0]).dtype == np.float32
