@@ -3,20 +3,17 @@
 ``Value`` is the scalar engine (one number per node: for seeing and checking gradients); ``Tensor`` is the
 NumPy engine (one array per node: for training). Both share ``no_grad``.
 """
-from .anomaly import AnomalyError, detect_anomaly
-from .audit import AuditReport, audit
-from .check import GradcheckError, GradcheckReport, gradcheck
-from .compare import CompareReport, compare
-from .explain import Explanation, explain
+from .check import (AnomalyError, AuditReport, CompareReport, GradcheckError, GradcheckReport, audit, compare,
+                    detect_anomaly, gradcheck)
 from .function import Function, FunctionCtx
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, as_tensor, unbroadcast
 from .value import Value
-from .viz import draw_dot
+from .viz import Explanation, draw_dot, explain
 
 # Stepping through the backward pass loads on first use (PEP 562), so `import autograd` stays fast.
-_LAZY = {"BackwardAnimation": "animation", "save_animation": "animation", "step_through": "animation",
-         "Step": "steps", "backward_steps": "steps"}
+_LAZY = {"BackwardAnimation": "viz.animation", "save_animation": "viz.animation", "step_through": "viz.animation",
+         "Step": "viz.steps", "backward_steps": "viz.steps"}
 
 
 def __getattr__(name: str) -> object:

@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from . import value as _value
-from .compare import shape_hint
+from .check.compare import shape_hint
 from .graph import no_grad
-from .sites import user_site
+from .check.sites import user_site
 from .tensor import Tensor
 from .value import Value
 

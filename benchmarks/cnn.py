@@ -1,6 +1,6 @@
 """How fast does backproplab train the default CNN on Fashion-MNIST, next to PyTorch on the CPU, and where does the time go?
 
-Model: the default CNN of ``python -m nn.train --model cnn`` (``nn.models.build_cnn``; float32, NCHW, batch 128,
+Model: the default CNN of ``python -m nn.train --model cnn`` (``nn.train.models.build_cnn``; float32, NCHW, batch 128,
 Adam lr=1e-3):
 
     conv 1→32 3×3 pad 1, max-pool 2, ReLU   (N, 32, 14, 14)
@@ -45,9 +45,9 @@ from nn import Sequential
 from nn import functional as F
 from nn.convolution import _col2im, _padded, _window_view
 from nn.data import load_fashion_mnist
-from nn.models import build_cnn
+from nn.train.models import build_cnn
 from nn.optim import Adam
-from nn.train import DEFAULT_CNN_CHANNELS, DEFAULT_CNN_HIDDEN
+from nn.train.command import DEFAULT_CNN_CHANNELS, DEFAULT_CNN_HIDDEN
 
 LR = 1e-3
 TARGET = 2.0  # issue 10: backproplab's time at most 2x PyTorch's
@@ -90,7 +90,7 @@ class Torch:
 
         self.torch = torch
         nn = torch.nn
-        self.model = nn.Sequential(  # the same layers in the same order as nn.models.build_cnn
+        self.model = nn.Sequential(  # the same layers in the same order as nn.train.models.build_cnn
             nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
             nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from autograd.graph import no_grad
 from autograd.value import Value
 
-from .cli import number
+from .train.cli import number
 from .data import make_moons
 from .module import Module
 from .scalar import MLP

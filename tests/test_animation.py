@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd import BackwardAnimation, Value, palette, save_animation, step_through
+from autograd import BackwardAnimation, Value, save_animation, step_through
+from autograd.viz import palette
 
 
 def neuron() -> Value:

@@ -1,11 +1,11 @@
-"""nn.cli.number, the argparse type behind nn.train's and nn.moons's numeric options."""
+"""nn.train.cli.number, the argparse type behind nn.train's and nn.moons's numeric options."""
 from __future__ import annotations
 
 import argparse
 
 import pytest
 
-from nn.cli import number
+from nn.train.cli import number
 
 
 def test_bounds_are_inclusive_unless_strict():

@@ -486,7 +486,7 @@ def test_draw_dot_names_the_conv_module_and_shows_kernel_stride_padding_and_loca
 
 
 def test_local_rules_name_the_full_convolution_and_the_correlation():
-    from autograd.local_rules import tensor_rule
+    from autograd.viz.local_rules import tensor_rule
 
     x = Tensor(np.ones((1, 2, 5, 5)), requires_grad=True)
     w = Tensor(np.ones((3, 2, 3, 3)), requires_grad=True, label="weight")

@@ -16,7 +16,7 @@ import pytest
 
 from autograd import Tensor, Value, backward_steps, explain
 from autograd import value as value_module
-from autograd.steps import replay
+from autograd.viz.steps import replay
 
 # -- the local derivative of every Value op ---------------------------------------------------------
 

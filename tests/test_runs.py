@@ -1,4 +1,4 @@
-"""nn.runs, the run directory of python -m nn.train: what --out may be, and how a refusal reads.
+"""nn.train.runs, the run directory of python -m nn.train: what --out may be, and how a refusal reads.
 
 End-to-end behaviour (checkpoints per epoch, --force, numbered default directories) is in tests/test_train.py.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nn import runs
+from nn.train import runs
 
 
 def test_an_out_that_is_a_file_is_refused_as_a_file(tmp_path):

@@ -18,7 +18,8 @@ import pytest
 
 import nn
 from autograd import is_grad_enabled
-from nn import data, train
+from nn import data
+from nn.train import command as train
 from nn.gradflow import GradientFlow
 from nn.layers import Dropout, Linear, Sequential
 from nn.module import Module

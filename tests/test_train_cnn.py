@@ -12,7 +12,8 @@ import pytest
 
 import nn
 from autograd import Tensor, no_grad
-from nn import data, train
+from nn import data
+from nn.train import command as train
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -18,7 +18,8 @@ import time
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, draw_dot, palette
+from autograd import Tensor, Value, draw_dot
+from autograd.viz import palette
 from nn import Linear, ReLU, Sequential
 from nn import functional as F
 from nn.data import make_moons

@@ -1,7 +1,7 @@
 """The classifiers ``python -m nn.train`` builds: an MLP on flat 784-pixel images, a LeNet-style CNN on 1 × 28 × 28.
 
 Both are plain ``Sequential`` stacks, so their state-dict keys (``0.weight``, ``0.bias``, ...) are the ones the same
-``torch.nn.Sequential`` would have, and ``nn.runs.load_checkpoint`` rebuilds either from a run's ``config.json``.
+``torch.nn.Sequential`` would have, and ``nn.train.runs.load_checkpoint`` rebuilds either from a run's ``config.json``.
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .conv_layers import Conv2d, Flatten, MaxPool2d
-from .layers import Linear, ReLU, Sequential
-from .module import Module
+from ..conv_layers import Conv2d, Flatten, MaxPool2d
+from ..layers import Linear, ReLU, Sequential
+from ..module import Module
 
 IN_FEATURES = 784  # 28 × 28 pixels
 NUM_CLASSES = 10

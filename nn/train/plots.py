@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .gradflow import GradientFlow
-from .serialization import atomic_write
+from ..gradflow import GradientFlow
+from ..serialization import atomic_write
 
 
 def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Path, title: str = "", *,

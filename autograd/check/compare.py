@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .table import html_table, num, text_table
-from .tensor import summed_axes, unbroadcast
+from ..viz.format import html_table, num, text_table
+from ..tensor import summed_axes, unbroadcast
 
 ULP_ROUNDING = 4  # at most this many ULPs apart everywhere counts as rounding
 _TOLERANCE_EPS = 512  # τ = 512·eps of the dtype compared in

@@ -36,13 +36,13 @@ from typing import Any, Self
 
 import numpy as np
 
-from . import value as _value
-from .check import GradcheckEntry, numeric_derivative, verdict
-from .graph import no_grad, set_grad_enabled, topological_order
+from .. import value as _value
+from .finite_diff import GradcheckEntry, numeric_derivative, verdict
+from ..graph import no_grad, set_grad_enabled, topological_order
 from .sites import Site, user_site
-from .table import html_table, num, text_table
-from .tensor import Tensor
-from .value import Value
+from ..viz.format import html_table, num, text_table
+from ..tensor import Tensor
+from ..value import Value
 
 Node = Value | Tensor
 _EPS64 = float(np.finfo(np.float64).eps)

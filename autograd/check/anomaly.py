@@ -24,9 +24,9 @@ from typing import Any, Self
 
 import numpy as np
 
-from . import value as _value
+from .. import value as _value
 from .sites import Site, user_site
-from .tensor import Tensor
+from ..tensor import Tensor
 
 
 class AnomalyError(RuntimeError):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import value as _value
-from .tensor import summed_axes
+from .. import value as _value
+from ..tensor import summed_axes
 
 # -- Value ------------------------------------------------------------------------------------------
 

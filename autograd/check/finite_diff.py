@@ -37,10 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import no_grad
-from .table import html_table, num, text_table
-from .tensor import Tensor
-from .value import Value
+from ..graph import no_grad
+from ..viz.format import html_table, num, text_table
+from ..tensor import Tensor
+from ..value import Value
 
 Input = Value | Tensor
 FAST_ABOVE = 100  # Tensor inputs with more elements than this are checked along random directions first

@@ -26,9 +26,9 @@ The command never lies and never loses work:
 - ``--out`` is created and write-tested before any data is loaded; a directory holding a previous run is
   refused unless ``--force``; without ``--out``, a fresh ``runs/<dataset>-2``, ``-3``, ... is picked.
 
-This file is the command: its options, the loop over epochs and what it prints, Ctrl-C. The parts live beside it:
-``nn.models`` (``build_model``, ``build_cnn``), ``nn.epoch`` (``train_epoch``, ``evaluate``, ``cosine_lr``),
-``nn.runs`` (``--out``, the checkpoint files, ``load_checkpoint``) and ``nn.plots`` (``training.png``).
+This file is the command: its options, the loop over epochs and what it prints, Ctrl-C. The parts live beside it
+in ``nn.train``: ``models`` (``build_model``, ``build_cnn``), ``epoch`` (``train_epoch``, ``evaluate``,
+``cosine_lr``), ``runs`` (``--out``, the checkpoint files, ``load_checkpoint``) and ``plots`` (``training.png``).
 
     python -m nn.train                                   # Fashion-MNIST, 784-256-128-10, Adam
     python -m nn.train --dataset mnist --hidden 128 --epochs 5
@@ -49,15 +49,16 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import data, runs
+from .. import data
+from . import runs
 from .cli import number
 from .epoch import NonFiniteLossError, all_finite, cosine_lr, evaluate, train_epoch
-from .gradflow import GradientFlow
+from ..gradflow import GradientFlow
 from .models import IMAGE_SHAPE, IN_FEATURES, NUM_CLASSES, build_cnn, build_model
-from .optim import SGD, Adam, AdamW, Optimizer
+from ..optim import SGD, Adam, AdamW, Optimizer
 from .plots import plot_history
 from .runs import CONFIG_FILE, MODEL_FILE, PLOT_FILE, load_checkpoint  # noqa: F401 - re-exports load_checkpoint
-from .serialization import save
+from ..serialization import save
 
 LOADERS: dict[str, Callable[..., data.MNISTData]] = {
     "mnist": data.load_mnist,
@@ -418,7 +419,3 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
     print(f"final test accuracy {100 * accuracies[-1]:.2f}% after {args.epochs} epochs ({elapsed:.1f} s)")
     print(f"wrote {out / MODEL_FILE}, {out / CONFIG_FILE}, {out / PLOT_FILE}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

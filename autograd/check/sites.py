@@ -11,8 +11,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_LIBRARY = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "nn") + os.sep)
+_AUTOGRAD = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = (_AUTOGRAD + os.sep, os.path.join(os.path.dirname(_AUTOGRAD), "nn") + os.sep)
 
 
 @dataclass(frozen=True)

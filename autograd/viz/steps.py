@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from . import local_rules
-from . import value as _value
-from .graph import topological_order
+from .. import value as _value
+from ..graph import topological_order
 
 
 @dataclass(frozen=True)

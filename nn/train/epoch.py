@@ -10,11 +10,11 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 
-from . import data
-from . import functional as F
-from .gradflow import GradientFlow
-from .module import Module
-from .optim import Optimizer
+from .. import data
+from .. import functional as F
+from ..gradflow import GradientFlow
+from ..module import Module
+from ..optim import Optimizer
 
 if TYPE_CHECKING:
     from tqdm.auto import tqdm  # the progress bar train_epoch updates; only nn.train needs it at run time

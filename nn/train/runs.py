@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .layers import Sequential
+from ..layers import Sequential
 from .models import build_cnn, build_model
-from .serialization import atomic_write, load
+from ..serialization import atomic_write, load
 
 MODEL_FILE, CONFIG_FILE, PLOT_FILE = "model.npz", "config.json", "training.png"
 RUN_FILES = (MODEL_FILE, CONFIG_FILE, PLOT_FILE)
