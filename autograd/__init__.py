@@ -6,7 +6,7 @@ NumPy engine (one array per node: for training). Both share ``no_grad``.
 from .check import (AnomalyError, AuditReport, CompareReport, GradcheckError, GradcheckReport, audit, compare,
                     detect_anomaly, gradcheck)
 from .function import Function, FunctionCtx
-from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import enable_grad, is_grad_enabled, mark_parameter, no_grad, set_grad_enabled
 from .tensor import Tensor, as_tensor, unbroadcast
 from .value import Value
 from .viz import Explanation, draw_dot, explain
@@ -26,4 +26,4 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]
+__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]

@@ -60,6 +60,18 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+def mark_parameter(node: Node) -> Node:
+    """Mark a leaf Value or Tensor as a parameter (something an optimizer trains), and return it.
+
+    ``nn`` modules mark the parameters they own; drawings and reports read the mark (``node.role``), never the
+    label. Refuses a node made by an op: only leaves are trained.
+    """
+    if not node.is_leaf:
+        raise ValueError(f"mark_parameter: {node!r} was made by an op ({node.op!r}); only a leaf can be a parameter")
+    node._mark_parameter()
+    return node
+
+
 def topological_order(root: Node, inputs_of: Callable[[Node], Iterable[Node]]) -> list[Node]:
     """Every node reachable from ``root``, each after all of its inputs (root last).
 

@@ -119,7 +119,7 @@ class Tensor:
     ``float()``, ``to(dtype)``, ``add``/``mul``/... and ``float(t)`` behave as in torch.
     """
 
-    __slots__ = ("_backward", "_op", "_parents", "data", "grad", "label", "requires_grad")
+    __slots__ = ("_backward", "_op", "_parents", "_role", "data", "grad", "label", "requires_grad")
     __array_priority__ = 1000  # so ndarray ⊕ Tensor defers to Tensor's reflected op
 
     def __init__(self, data: object, requires_grad: bool = False, dtype: object = None, label: str = "") -> None:
@@ -167,10 +167,10 @@ class Tensor:
             return other
         dt = self.data.dtype
         if isinstance(other, (float, np.floating)):
-            return Tensor(np.asarray(other, dtype=dt if dt.kind == "f" else np.float32))
+            return _constant(np.asarray(other, dtype=dt if dt.kind == "f" else np.float32))
         if isinstance(other, (int, np.integer, np.bool_)):  # bool is an int: it takes the tensor's dtype
             big = dt.kind == "b" and not isinstance(other, (bool, np.bool_))
-            return Tensor(np.asarray(other, dtype=np.int64 if big else dt))
+            return _constant(np.asarray(other, dtype=np.int64 if big else dt))
         if isinstance(other, Value):
             raise TypeError(
                 "cannot combine a Tensor with a Value: they belong to different engines (Tensor for arrays, "
@@ -229,6 +229,15 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._backward is None
+
+    @property
+    def role(self) -> str:
+        """What this tensor is, from facts, never from its label: 'result' (made by an op that records a graph),
+        'parameter' (a leaf an ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op
+        lifted, as the 2 in ``x * 2``) or 'input' (any other leaf: data you made, with or without requires_grad)."""
+        if self._backward is not None:
+            return "result"
+        return getattr(self, "_role", "input")  # the slot is set only by mark_parameter and lifted numbers
 
     @property
     def op(self) -> str:
@@ -339,6 +348,9 @@ class Tensor:
             raise ValueError(f"only floating-point tensors can require grad, got dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def _mark_parameter(self) -> None:  # see autograd.graph.mark_parameter
+        self._role = "parameter"
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -975,6 +987,13 @@ class MaxMin(NamedTuple):
 
 
 # -- helpers (module level, so no op closure captures more than it needs) ----------------------------
+
+
+def _constant(arr: np.ndarray) -> Tensor:
+    """A Python or NumPy number lifted into an op (the 2 in ``x * 2``): a leaf whose role is 'constant'."""
+    t = Tensor(arr)
+    t._role = "constant"
+    return t
 
 
 def _parents_of(t: Tensor) -> tuple[Tensor, ...]:

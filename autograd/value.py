@@ -9,8 +9,10 @@ and the cyclic garbage collector never has to walk it.
 
 Node layout (``_a``, ``_b`` depend on the op)::
 
-    leaf / constant      _op ""            _a None          _b None
-    made under no_grad   _op ""            _a _NO_GRAD      _b None     (a constant: backward() refuses it)
+    leaf you made        _op ""            _a None          _b None     (role "input")
+    number lifted by op  _op ""            _a _CONSTANT     _b None     (role "constant": the 2 in x * 2)
+    parameter            _op ""            _a _PARAMETER    _b None     (role "parameter": mark_parameter, nn modules)
+    made under no_grad   _op ""            _a _NO_GRAD      _b None     (role "constant": backward() refuses it)
     unary  f(a)          _op "exp" ...     _a a             _b None (or the number k for "**" and "rpow")
     binary a op b        _op "+" "-" ...   _a a             _b b
     sum    a₀+…+aₙ       _op "sum"         _a (a₀, …, aₙ)   _b None
@@ -79,6 +81,18 @@ class Value:
     def is_leaf(self) -> bool:
         """True for values not made by an op (parameters, inputs, constants, results under no_grad)."""
         return not self._op
+
+    @property
+    def role(self) -> str:
+        """What this value is, from facts, never from its label: 'result' (made by an op), 'parameter' (a leaf an
+        ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op lifted, as the 2 in
+        ``x * 2``, or a result computed under ``no_grad``) or 'input' (any other leaf you made)."""
+        if self._op:
+            return "result"
+        return _LEAF_ROLES.get(id(self._a), "input")
+
+    def _mark_parameter(self) -> None:  # see autograd.graph.mark_parameter
+        self._a = _PARAMETER
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -459,6 +473,9 @@ class Value:
 
 _new = object.__new__
 _NO_GRAD = ("made under no_grad",)  # marks a constant made by an op under no_grad (see the node layout)
+_CONSTANT = ("a number lifted into an op",)  # a leaf's _a says what it is (see the node layout)
+_PARAMETER = ("a parameter",)
+_LEAF_ROLES = {id(_NO_GRAD): "constant", id(_CONSTANT): "constant", id(_PARAMETER): "parameter"}
 
 
 def _make(data: float, op: str, a: object, b: object = None) -> Value:
@@ -516,7 +533,7 @@ def _lift(x: object) -> Value | None:
         v.grad = 0.0
         v.label = ""
         v._op = ""
-        v._a = None
+        v._a = _CONSTANT
         v._b = None
         return v
     return None

@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from autograd.graph import mark_parameter
 from autograd.tensor import Tensor
 from autograd.value import Value
 
@@ -161,10 +162,13 @@ class Module:
         root._relabel()
 
     def _relabel(self) -> None:
-        """Give every parameter below this module its dotted name as label, unless the user set one."""
+        """Give every parameter below this module its dotted name as label, unless the user set one, and mark it
+        a parameter (``autograd.mark_parameter``: what drawings read, whatever its label)."""
         for name, p in self.named_parameters():
             if not p.label or type(p.label) is AutoLabel:
                 p.label = AutoLabel(name)
+            if p.is_leaf:
+                mark_parameter(p)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
