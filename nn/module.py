@@ -25,6 +25,7 @@ PyTorch (a non-None return value replaces the output); a module without hooks pa
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Self
@@ -255,8 +256,13 @@ class Module:
         """Copy ``state`` into the parameters in place, keeping each parameter's dtype.
 
         Raises TypeError unless ``state`` is a mapping (name → array, as ``state_dict()`` and ``nn.load``
-        return), KeyError naming missing or unexpected keys (when ``strict``) and ValueError naming both
-        shapes when one does not match. Nothing is changed unless every entry fits.
+        return), KeyError naming missing or unexpected keys (when ``strict``), ValueError naming both shapes
+        when one does not match, and, as PyTorch does for a non-tensor, TypeError for an entry that is not a
+        real number array: strings, bytes, datetimes, time differences, objects, and complex values for a real
+        parameter (PyTorch only warns that it drops the imaginary part). A finite value that the parameter's
+        dtype cannot hold (1e300 into float32, which would become inf) is a ValueError; NaN or inf loaded where
+        the parameter was finite is a RuntimeWarning naming the entry (a diverged checkpoint may be loaded on
+        purpose, to look at it). Nothing is changed unless every entry fits.
         """
         if not isinstance(state, Mapping):
             given = "a Module" if isinstance(state, Module) else f"a {type(state).__name__}"
@@ -275,16 +281,9 @@ class Module:
                 parts.append(f"unexpected keys {unexpected}")
             raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
         arrays = {}
-        for name, p in params.items():
-            if name not in state:
-                continue
-            arr = np.asarray(state[name])
-            if arr.shape != np.shape(p.data):
-                raise ValueError(
-                    f"load_state_dict: '{name}' has shape {arr.shape} in the state dict "
-                    f"but {np.shape(p.data)} in the model"
-                )
-            arrays[name] = arr
+        for name, p in params.items():  # a loop, not a comprehension: the warning's stacklevel counts frames
+            if name in state:
+                arrays[name] = _state_entry(name, state[name], p)
         for name, arr in arrays.items():  # every check passed: now write
             p = params[name]
             if isinstance(p, Value):
@@ -308,3 +307,46 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+# What load_state_dict accepts: bool, integers and floats; complex only into a complex parameter.
+_REAL_KINDS = frozenset("biuf")
+_KIND_NAMES = {"U": "text", "S": "bytes", "M": "datetimes", "m": "time differences", "O": "Python objects",
+               "V": "raw or structured records", "c": "complex numbers"}
+
+
+def _state_entry(name: str, value: Any, p: Parameter) -> np.ndarray:
+    """``value`` as an array of ``p``'s shape and dtype, or the error saying why it cannot be (see load_state_dict)."""
+    if isinstance(value, (Tensor, Value)):
+        value = value.data
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"load_state_dict: '{name}' is {type(value).__name__} {value[:40]!r}, not an array of numbers")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # ragged lists and the like
+        raise TypeError(f"load_state_dict: '{name}' is not an array of numbers ({err})") from None
+    target = np.asarray(p.data).dtype
+    allowed = _REAL_KINDS | ({"c"} if target.kind == "c" else set())
+    if arr.dtype.kind not in allowed or arr.dtype.fields is not None:
+        what = _KIND_NAMES.get(arr.dtype.kind, "not numbers")
+        raise TypeError(f"load_state_dict: '{name}' holds dtype {arr.dtype} ({what}); the parameter is {target}, "
+                        "and only real numbers (bool, integer, float) load into it")
+    if arr.shape != np.shape(p.data):
+        raise ValueError(
+            f"load_state_dict: '{name}' has shape {arr.shape} in the state dict "
+            f"but {np.shape(p.data)} in the model"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = arr.astype(target)
+    if converted.dtype.kind in "fc":
+        source_finite = np.isfinite(arr) if arr.dtype.kind in "fc" else np.ones(arr.shape, bool)
+        overflowed = source_finite & ~np.isfinite(converted)
+        if overflowed.any():
+            at = tuple(int(i) for i in np.unravel_index(int(np.argmax(overflowed)), arr.shape))
+            raise ValueError(f"load_state_dict: '{name}' holds {arr[at].item()!r} at index {at}, which {target} "
+                             f"cannot hold (it would become {converted[at].item()})")
+        if not source_finite.all() and np.isfinite(p.data).all():
+            count = int(arr.size - np.count_nonzero(source_finite))
+            warnings.warn(f"load_state_dict: '{name}' holds {count} non-finite value(s) (nan or inf) where the model "
+                          "had only finite ones", RuntimeWarning, stacklevel=3)
+    return converted

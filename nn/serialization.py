@@ -1,10 +1,16 @@
-"""save/load a state dict as ``.npz``, atomically.
+"""save/load a state dict as ``.npz``: written atomically, read bounded and numeric-only.
 
 The file is an ordinary NumPy ``.npz`` archive (``np.load`` reads it too): one ``<name>.npy`` member per
 entry, in the dict's order, uncompressed. ``save`` never leaves a half-written file at ``path``: it writes
 a temporary file in the same directory, flushes it to disk (``fsync``) and renames it over ``path`` with
 ``os.replace``, which is atomic on POSIX and Windows. A crash or a kill mid-save leaves the previous file
 intact (and possibly a stray ``.<name>.*.tmp`` beside it).
+
+``load`` reads only what a file declares, and only numbers: every member must be a ``.npy`` array of a numeric
+dtype (never objects, so never pickle), its header's shape must account for exactly the bytes the member holds,
+and the arrays together may declare at most ``MAX_LOAD_BYTES`` (1 GiB; ``max_bytes=`` changes it) -- all checked
+before an array is allocated, then read in 1 MiB chunks. A FIFO, a device or a symbolic-link loop is refused
+at once with a message saying which.
 
 Why not ``np.savez(path, **state)``? It appends ``.npz`` to names lacking it (so the temporary name would
 not be the file written), and keys named ``file`` or ``allow_pickle`` would collide with its own
@@ -14,9 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
+import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
@@ -117,27 +127,173 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
                 np.lib.format.write_array(member, arr, allow_pickle=False)
 
 
-def load(path: PathLike) -> dict[str, np.ndarray]:
+# Declared sizes above this are refused before anything is read (``load(path, max_bytes=...)`` lifts it). The
+# state dicts this project writes are a few MB; a corrupt or hostile header can declare terabytes.
+MAX_LOAD_BYTES = 2**30
+
+# The dtype kinds a state dict may hold: bool, signed and unsigned integers, floats, complex. Not objects (they
+# need pickle), strings, bytes, datetimes or structured records (not weights, and not what load promises).
+_NUMERIC_KINDS = frozenset("biufc")
+_CHUNK = 1 << 20  # bytes per read: the largest buffer a load holds besides the arrays it returns
+
+
+def _open_regular(path: str) -> IO[bytes]:
+    """Open ``path`` for reading if it is a regular file; clear errors for everything else.
+
+    ``O_NONBLOCK``: opening a FIFO for reading would otherwise wait, forever, for a writer. It changes
+    nothing for regular files, and the type is checked on the opened descriptor (``fstat``), so the file
+    checked is the file read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"load: no such file: '{path}'") from None
+    except OSError as err:
+        why = {errno.ELOOP: "too many levels of symbolic links (a link that points, directly or not, to itself)",
+               errno.EACCES: "permission denied"}.get(err.errno, err.strerror)
+        raise type(err)(err.errno, f"load: cannot open '{path}': {why}") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return os.fdopen(fd, "rb")
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, f"load: '{path}' is a directory, not an .npz file")
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    raise ValueError(f"load: '{path}' is {kind}, not an .npz file")
+
+
+def _header(path: str, name: str, member: IO[bytes], info: zipfile.ZipInfo) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """The dtype, shape and order a ``.npy`` member declares, checked against what the zip says it holds."""
+    where = f"load: '{path}' member '{name}'"
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+        else:  # 3.0 exists only for structured dtypes with non-ASCII field names: not numeric anyway
+            raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+    except (zipfile.BadZipFile, zlib.error, OSError) as err:  # a bad CRC shows on the first read of a small member
+        raise ValueError(f"load: '{path}' is a corrupt .npz file: member '{name}': {err}") from err
+    except _CORRUPT as err:
+        raise ValueError(f"{where} has no valid .npy header ({err})") from err
+    if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ValueError(f"{where} has dtype {dtype} ({_KIND_NAMES.get(dtype.kind, 'not numeric')}); "
+                         "load returns numeric arrays only (bool, integer, float, complex)")
+    declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow, however large the header's numbers
+    held = info.file_size - member.tell()
+    if declared != held:
+        raise ValueError(f"{where} declares shape {shape} of {dtype} ({declared:,} bytes) but holds {held:,} bytes")
+    return dtype, shape, fortran
+
+
+_KIND_NAMES = {"O": "Python objects, which need pickle", "U": "text", "S": "bytes", "V": "raw or structured records",
+               "M": "datetimes", "m": "time differences"}
+
+
+def _read_data(member: IO[bytes], dtype: np.dtype, shape: tuple[int, ...], fortran: bool) -> np.ndarray:
+    """The array's bytes, read in chunks straight into the array (never more than one chunk besides it)."""
+    flat = np.empty(math.prod(shape), dtype)
+    buffer = memoryview(flat.view(np.uint8))
+    done = 0
+    while done < len(buffer):
+        chunk = member.read(min(_CHUNK, len(buffer) - done))
+        if not chunk:
+            raise EOFError(f"the data ends after {done:,} of {len(buffer):,} bytes")
+        buffer[done:done + len(chunk)] = chunk
+        done += len(chunk)
+    if member.read(1):  # reading to the end is also what makes zipfile check the member's CRC
+        raise ValueError("data continues past the declared shape")
+    return flat.reshape(shape, order="F" if fortran else "C")
+def _members(path: str, archive: zipfile.ZipFile, max_bytes: int | None) -> list[tuple[str, zipfile.ZipInfo]]:
+    """The archive's ``(key, member)`` pairs in order, after checking every name and the declared total size.
+
+    Only the zip's central directory is read here; each member's own ``.npy`` header is checked as it is opened.
+    """
+    members, seen, total = [], set(), 0
+    for info in archive.infolist():
+        where = f"load: '{path}' member '{info.filename}'"
+        if not info.filename.endswith(".npy") or info.is_dir():
+            raise ValueError(f"{where} is not a .npy array; an .npz file written by save holds only .npy members")
+        if info.filename in seen:
+            raise ValueError(f"{where} appears twice")
+        if info.flag_bits & 0x1:
+            raise ValueError(f"{where} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):  # what np.savez(_compressed) write
+            raise ValueError(f"{where} uses zip compression method {info.compress_type}; "
+                             "only stored and deflated members are read")
+        total += info.file_size
+        if max_bytes is not None and total > max_bytes:
+            raise ValueError(f"load: '{path}' declares {total:,} bytes of arrays (counting up to member "
+                             f"'{info.filename}'), more than the cap of {max_bytes:,}; pass max_bytes= (None: no cap) "
+                             "to load a larger file on purpose")
+        seen.add(info.filename)
+        members.append((info.filename[: -len(".npy")], info))
+    return members
+
+
+# What a damaged zip can raise from zipfile, zlib and struct while it is opened and read.
+_CORRUPT = (ValueError, OSError, EOFError, KeyError, NotImplementedError, OverflowError, zipfile.BadZipFile,
+            zlib.error, struct.error)
+
+
+def _read_archive(path: PathLike, max_bytes: int | None, data: bool) -> dict[str, Any]:
+    """``load`` (``data``) or ``declared_arrays`` (headers only): the checks both make, in the order that keeps
+    every allocation within what the file declares and the cap allows."""
+    path = os.fspath(path)
+    with _open_regular(path) as f:
+        magic = f.read(6)
+        if magic.startswith(b"\x93NUMPY"):
+            raise ValueError(f"load: '{path}' is a single .npy array, not an .npz archive of named arrays")
+        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip's first member, or an empty zip
+            raise ValueError(f"load: '{path}' is not an .npz file (it does not start with a zip signature)")
+        f.seek(0)
+        try:
+            archive = zipfile.ZipFile(f)
+        except _CORRUPT as err:
+            raise ValueError(f"load: '{path}' is a corrupt .npz file: {err}") from err
+        result: dict[str, Any] = {}
+        with archive:
+            for key, info in _members(path, archive, max_bytes):
+                try:
+                    member = archive.open(info)
+                except _CORRUPT as err:
+                    raise ValueError(f"load: '{path}' is a corrupt .npz file: member '{info.filename}': {err}"
+                                     ) from err
+                with member:
+                    dtype, shape, fortran = _header(path, info.filename, member, info)
+                    if not data:
+                        result[key] = (shape, dtype)
+                        continue
+                    try:
+                        result[key] = _read_data(member, dtype, shape, fortran)
+                    except _CORRUPT as err:
+                        raise ValueError(f"load: '{path}' is a corrupt .npz file: member '{info.filename}': {err}"
+                                         ) from err
+    return result
+
+
+def load(path: PathLike, *, max_bytes: int | None = MAX_LOAD_BYTES) -> dict[str, np.ndarray]:
     """Read a file written by ``save``: a dict name → ndarray, in the saved order.
 
-    Raises FileNotFoundError if ``path`` does not exist and ValueError, naming the file, if it is not an
-    ``.npz`` archive or is corrupt (truncated, a bad checksum, an unreadable member).
+    Reading is bounded: every member must be a ``.npy`` array of a numeric dtype (bool, integer, float,
+    complex), its header's shape must account for exactly the bytes the member holds, and the arrays together
+    may declare at most ``max_bytes`` (1 GiB; ``None``: no cap) — all checked before any array is allocated.
+    ``np.savez`` and ``np.savez_compressed`` files of numeric arrays load too.
+
+    Raises FileNotFoundError if ``path`` does not exist, IsADirectoryError for a directory, OSError naming the
+    problem for a symbolic-link loop or a file that cannot be opened, and ValueError, naming the file (and the
+    member), if it is not a regular file (a FIFO is refused at once, never waited on), not an ``.npz`` archive,
+    corrupt (truncated, a bad checksum, an unreadable member), or holds anything but numeric arrays.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file: '{path}'")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"load: '{path}' is a directory, not an .npz file")
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    if magic.startswith(b"\x93NUMPY"):
-        raise ValueError(f"load: '{path}' is a single .npy array, not an .npz archive of named arrays")
-    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip's first member, or an empty zip
-        raise ValueError(f"load: '{path}' is not an .npz file (it does not start with a zip signature)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        with archive:
-            # Read every member now: a bad CRC or a truncated member only shows when it is read.
-            return {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
-        raise ValueError(f"load: '{path}' is a corrupt .npz file: {err}") from err
+    return _read_archive(path, max_bytes, data=True)
+
+
+def declared_arrays(path: PathLike, *, max_bytes: int | None = MAX_LOAD_BYTES) -> dict[str, tuple[tuple[int, ...],
+                                                                                               np.dtype]]:
+    """What ``load(path)`` would return, as ``name → (shape, dtype)``, from the headers alone (no array data read).
+
+    The same checks as ``load`` apply; use it to compare a file with a model before building the model.
+    """
+    return _read_archive(path, max_bytes, data=False)

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import http.client
 import http.server
+import json
 import os
 import socket
 import struct
@@ -84,6 +85,21 @@ def isolated_places(tmp_path, monkeypatch):
     """Keep every test away from the real user cache and Debian directory."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setitem(data.SYSTEM_DIRS, "fashion-mnist", (str(tmp_path / "system-fashion"),))
+    monkeypatch.setattr(data, "_VERIFIED", {})  # each test starts with nothing remembered as verified
+
+
+@pytest.fixture
+def trust(monkeypatch):
+    """``trust(directory, name)``: make the files now in ``directory`` the known release of dataset ``name``
+    (their digests join its table, as the real table lists upstream's and Debian's files)."""
+
+    def add(directory: Path, name: str = "mnist") -> None:
+        table = dict(data.SHA256[name])
+        for path in directory.iterdir():
+            table[path.name] = (*table.get(path.name, ()), sha256_of(path))
+        monkeypatch.setitem(data.SHA256, name, table)
+
+    return add
 
 
 # -- read_idx -------------------------------------------------------------------------------------
@@ -136,7 +152,7 @@ def test_read_idx_rejects_truncated_gzip_naming_the_file(tmp_path):
 @pytest.mark.parametrize("gz", [True, False, (True, False, False, True)], ids=["gz", "raw", "mixed"])
 def test_load_from_root_gives_scaled_float32_images_and_int64_labels(tmp_path, gz):
     arrays = write_dataset(tmp_path / "mnist", gz)
-    ds = data.load_mnist(root=tmp_path / "mnist", download=False)
+    ds = data.load_mnist(root=tmp_path / "mnist", download=False, verify=False)
     check_loaded(ds, arrays)
     assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
     assert ds.classes == tuple("0123456789") and ds.name == "mnist"
@@ -144,7 +160,7 @@ def test_load_from_root_gives_scaled_float32_images_and_int64_labels(tmp_path, g
 
 def test_result_is_frozen_with_a_repr_of_shapes(tmp_path):
     write_dataset(tmp_path / "f", n_train=5, n_test=3)
-    ds = data.load_fashion_mnist(root=tmp_path / "f", download=False)
+    ds = data.load_fashion_mnist(root=tmp_path / "f", download=False, verify=False)
     assert repr(ds) == ("MNISTData('fashion-mnist', x_train=float32[5, 784], y_train=int64[5], "
                         "x_test=float32[3, 784], y_test=int64[3], classes=10)")
     assert ds.classes[0] == "T-shirt/top" and ds.classes[9] == "Ankle boot"
@@ -182,7 +198,7 @@ def test_load_rejects_bad_files_naming_them(tmp_path, case, message):
         labels[2] = 10
         bad = _swap_file(root, STEMS[1], idx_bytes(labels))
     with pytest.raises(ValueError, match=message) as err:
-        data.load_mnist(root=root, download=False)
+        data.load_mnist(root=root, download=False, verify=False)
     assert bad in str(err.value)
 
 
@@ -191,7 +207,7 @@ def test_load_rejects_image_and_label_count_mismatch(tmp_path):
     write_dataset(root, n_test=3)
     (root / f"{STEMS[3]}.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(4, np.uint8))))
     with pytest.raises(ValueError, match=r"3 images .* 4 labels") as err:
-        data.load_mnist(root=root, download=False)
+        data.load_mnist(root=root, download=False, verify=False)
     assert STEMS[2] in str(err.value) and STEMS[3] in str(err.value)
 
 
@@ -233,23 +249,164 @@ def test_cache_dir_follows_xdg_cache_home_else_home(tmp_path, monkeypatch):
         assert data.cache_dir("fashion-mnist") == tmp_path / "home" / ".cache" / "backproplab" / "fashion-mnist"
 
 
-def test_root_none_reads_the_user_cache(tmp_path):
-    arrays = write_dataset(tmp_path / "xdg-cache" / "backproplab" / "mnist", seed=3)
+def test_root_none_reads_the_user_cache(tmp_path, trust):
+    cache = tmp_path / "xdg-cache" / "backproplab" / "mnist"
+    arrays = write_dataset(cache, seed=3)
+    trust(cache)
     check_loaded(data.load_mnist(download=False), arrays)
 
 
-def test_fashion_prefers_cache_then_system_dir_without_downloading(tmp_path):
+def test_fashion_prefers_the_system_copy_then_the_cache_without_downloading(tmp_path, trust):
+    # The read-only copy a package manager installed comes first: a user-writable cache must not shadow it
+    # (issue 20: shifted labels in the cache were loaded instead of Debian's good copy).
     dead = [f"http://127.0.0.1:{closed_port()}/"]  # any download attempt would fail
-    system = write_dataset(tmp_path / "system-fashion", seed=1)
-    check_loaded(data.load_fashion_mnist(mirrors=dead), system)
     cached = write_dataset(tmp_path / "xdg-cache" / "backproplab" / "fashion-mnist", gz=False, seed=2)
+    trust(tmp_path / "xdg-cache" / "backproplab" / "fashion-mnist", "fashion-mnist")
     check_loaded(data.load_fashion_mnist(mirrors=dead), cached)
+    system = write_dataset(tmp_path / "system-fashion", seed=1)
+    trust(tmp_path / "system-fashion", "fashion-mnist")
+    check_loaded(data.load_fashion_mnist(mirrors=dead), system)
 
 
 def test_root_given_looks_only_there(tmp_path):
     write_dataset(tmp_path / "xdg-cache" / "backproplab" / "mnist")
     with pytest.raises(data.DatasetNotFoundError):
         data.load_mnist(root=tmp_path / "elsewhere", download=False)
+
+
+# -- every file on disk is verified, every time it is opened --------------------------------------
+
+
+def test_files_in_root_are_verified_by_default_and_refused_naming_both_digests(tmp_path):
+    root = tmp_path / "mine"
+    write_dataset(root)
+    with pytest.raises(data.ChecksumError) as err:
+        data.load_mnist(root=root, download=False)
+    message = str(err.value)
+    bad = root / f"{STEMS[0]}.gz"
+    assert str(bad) in message and sha256_of(bad) in message
+    assert data.SHA256["mnist"][f"{STEMS[0]}.gz"][0] in message  # the digest it should have had
+    assert "verify=False" in message and "--no-verify" in message
+    data.load_mnist(root=root, download=False, verify=False)  # your own files: on request
+
+
+def test_verify_false_is_only_for_a_root_of_your_own(tmp_path):
+    with pytest.raises(ValueError, match="verify=False is for a root= directory"):
+        data.load_fashion_mnist(download=False, verify=False)
+
+
+@pytest.mark.parametrize("damage", ["byte flip", "labels shifted by one"])
+def test_a_damaged_cache_file_is_refused_not_used(tmp_path, trust, damage):
+    cache = tmp_path / "xdg-cache" / "backproplab" / "mnist"
+    arrays = write_dataset(cache, gz=False)
+    trust(cache)
+    check_loaded(data.load_mnist(download=False), arrays)  # verified once, and remembered
+    labels = cache / STEMS[3]
+    before = labels.read_bytes()
+    if damage == "byte flip":
+        after = bytearray(before)
+        after[-1] ^= 0x01
+    else:  # still a valid IDX file, every label wrong: only the digest can tell
+        after = bytearray(before[:8] + before[9:] + before[8:9])
+    stat = labels.stat()
+    labels.write_bytes(bytes(after))
+    os.utime(labels, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime: only ctime tells
+    with pytest.raises(data.ChecksumError) as err:
+        data.load_mnist(download=False)
+    assert str(labels) in str(err.value) and hashlib.sha256(bytes(after)).hexdigest() in str(err.value)
+    assert hashlib.sha256(before).hexdigest() in str(err.value)
+
+
+def test_a_damaged_cache_file_beside_downloaded_ones_is_refused(tmp_path, serve, upstream):
+    # Issue 20: labels already in the cache, images downloaded (verified) beside them; the labels must be checked.
+    directory, _ = upstream
+    cache = tmp_path / "xdg-cache" / "backproplab" / "mnist"
+    cache.mkdir(parents=True)
+    labels = gzip.decompress((directory / f"{STEMS[3]}.gz").read_bytes())
+    (cache / STEMS[3]).write_bytes(labels[:8] + bytes((b + 1) % 10 for b in labels[8:]))
+    with pytest.raises(data.ChecksumError, match=STEMS[3]):
+        data.load_mnist(mirrors=[serve(directory).url])
+
+
+def test_verification_is_remembered_until_the_file_changes(tmp_path, trust, monkeypatch):
+    cache = tmp_path / "xdg-cache" / "backproplab" / "mnist"
+    write_dataset(cache)
+    trust(cache)
+    hashed = []
+    real = data._sha256_of
+    monkeypatch.setattr(data, "_sha256_of", lambda f: hashed.append(1) or real(f))
+    data.load_mnist(download=False)
+    assert len(hashed) == 4
+    data.load_mnist(download=False)
+    assert len(hashed) == 4  # in this process: remembered
+    data._VERIFIED.clear()
+    data.load_mnist(download=False)
+    assert len(hashed) == 4  # in a new process: remembered in verified.json beside the caches
+    assert str(cache / f"{STEMS[0]}.gz") in json.loads((cache.parent / "verified.json").read_text())
+    (cache / f"{STEMS[1]}.gz").touch()
+    data.load_mnist(download=False)
+    assert len(hashed) == 5  # that one file changed (its mtime and ctime): hashed again
+
+
+def test_an_unreadable_verification_record_only_costs_a_hash(tmp_path, trust):
+    cache = tmp_path / "xdg-cache" / "backproplab" / "mnist"
+    arrays = write_dataset(cache)
+    trust(cache)
+    (cache.parent / "verified.json").write_text("[not json")
+    check_loaded(data.load_mnist(download=False), arrays)
+    assert len(json.loads((cache.parent / "verified.json").read_text())) == 4
+
+
+def test_the_gz_is_read_when_the_uncompressed_file_has_no_known_digest(tmp_path, trust):
+    root = tmp_path / "both"
+    arrays = write_dataset(root, gz=True)
+    trust(root)  # digests of the four .gz files only, as for MNIST
+    for stem in STEMS:  # torchvision's layout: each file also uncompressed, damaged here to prove it is not read
+        (root / stem).write_bytes(b"\0" * 10)
+    check_loaded(data.load_mnist(root=root, download=False), arrays)
+    with pytest.raises(ValueError, match=f"{STEMS[0]}: bad IDX magic"):  # unverified: the uncompressed file, first
+        data.load_mnist(root=root, download=False, verify=False)
+
+
+def test_an_uncompressed_mnist_file_cannot_be_verified_and_says_so(tmp_path):
+    root = tmp_path / "raw"
+    write_dataset(root, gz=False)  # the table has no digests of MNIST's uncompressed files
+    with pytest.raises(data.ChecksumError, match=r"expected none \(no digest is known for this file\).*verify=False"):
+        data.load_mnist(root=root, download=False)
+
+
+# -- bounded reads ----------------------------------------------------------------------------------
+
+
+def test_an_impossible_header_is_refused_with_the_exact_byte_count(tmp_path):
+    big = 4294967295
+    path = tmp_path / "huge-idx3-ubyte"
+    path.write_bytes(struct.pack(">HBB3I", 0, 8, 3, big, big, big) + b"\0" * 10)
+    with pytest.raises(ValueError) as err:
+        data.read_idx(path)
+    declared = 16 + big**3
+    assert f"({declared:,} bytes)" in str(err.value) and "file has 26 bytes" in str(err.value)
+    gz = write(tmp_path / "huge-idx3-ubyte-z", path.read_bytes(), gz=True)
+    with pytest.raises(ValueError, match=rf"\({declared:,} bytes\), more than a \d+-byte gzip file can hold"):
+        data.read_idx(gz)
+
+
+def test_a_gzip_bomb_is_refused_after_the_declared_bytes(tmp_path):
+    # 800 declared label bytes, then 64 MB of zeros (64 kB gzipped): refused as trailing data, not inflated.
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros(800, np.uint8)) + b"\0" * (64 << 20), compresslevel=9))
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ValueError, match="trailing bytes"):
+        data.read_idx(path)
+
+
+def test_gzip_of_the_exact_size_with_a_bad_crc_is_refused(tmp_path):
+    path = tmp_path / "crc-idx1-ubyte.gz"
+    blob = bytearray(gzip.compress(idx_bytes(np.arange(50, dtype=np.uint8))))
+    blob[-8] ^= 0xFF  # the CRC-32 in the gzip trailer
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="crc-idx1-ubyte.gz: corrupt gzip data"):
+        data.read_idx(path)
 
 
 # -- downloads from local servers -----------------------------------------------------------------
@@ -330,6 +487,9 @@ def upstream(tmp_path, monkeypatch):
     directory = tmp_path / "upstream"
     arrays = write_dataset(directory, seed=7)
     table = {p.name: (sha256_of(p),) for p in directory.iterdir()}
+    # Like the real table for Fashion-MNIST: the uncompressed files' digests too.
+    table.update({p.name[:-3]: (hashlib.sha256(gzip.decompress(p.read_bytes())).hexdigest(),)
+                  for p in directory.iterdir()})
     monkeypatch.setitem(data.SHA256, "mnist", table)
     return directory, arrays
 
@@ -444,6 +604,60 @@ def test_timeout_leaves_no_partial_file(tmp_path, stalled_url):
     with pytest.raises(OSError):
         data.download_file(stalled_url + "x.gz", dest, "0" * 64, timeout=0.2)
     assert os.listdir(dest.parent) == []
+
+
+@pytest.fixture
+def trickle_url():
+    """A server that sends headers at once, then the body one byte every 20 ms (a 1 MB body would take hours)."""
+    stop = threading.Event()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    sock.settimeout(0.1)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+                while not stop.is_set():
+                    try:
+                        conn.sendall(b"x")
+                    except OSError:
+                        break
+                    stop.wait(0.02)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    stop.set()
+    thread.join()
+    sock.close()
+
+
+def test_a_trickling_download_stops_at_the_deadline_and_keeps_nothing(tmp_path, trickle_url):
+    dest = tmp_path / "d" / "x.gz"
+    dest.parent.mkdir()
+    with pytest.raises(TimeoutError, match=r"not finished after 0.3 s \(\d+ bytes received\); nothing kept"):
+        data.download_file(trickle_url + "x.gz", dest, "0" * 64, timeout=2, deadline=0.3)
+    assert os.listdir(dest.parent) == []
+
+
+def test_partial_files_of_a_killed_download_are_removed_before_downloading(tmp_path, serve, upstream):
+    directory, arrays = upstream
+    root = tmp_path / "root"
+    root.mkdir()
+    stale, live = root / f".{STEMS[0]}.gz.abc123.tmp", root / f".{STEMS[0]}.gz.def456.tmp"
+    stale.write_bytes(b"half a file")
+    live.write_bytes(b"still being written")
+    old = os.stat(stale).st_mtime - data.DEADLINE - 3 * data.TIMEOUT
+    os.utime(stale, (old, old))
+    check_loaded(data.load_mnist(root=root, mirrors=[serve(directory).url]), arrays)
+    assert not stale.exists() and live.exists()  # a download as old as the deadline is dead; a newer one may not be
 
 
 # -- batches --------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """nn.save / nn.load: exact round trips, atomic replacement (even under SIGKILL), errors that name the file."""
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -362,3 +364,161 @@ def test_model_load_reports_both_shapes_and_changes_nothing(tmp_path):
         model.load_state_dict(nn.load(tmp_path / "model.npz"))
     for name, arr in model.state_dict().items():
         np.testing.assert_array_equal(arr, before[name])
+
+
+# -- load_state_dict takes real numbers only (PyTorch's rules), and says so --------------------------
+
+
+@pytest.mark.parametrize("entry, error, message", [
+    ("2.5", TypeError, r"'0\.bias' is str '2\.5', not an array of numbers"),
+    (np.array(["2.5", "1", "0"]), TypeError, r"dtype <U3 \(text\)"),
+    (b"abc", TypeError, "is bytes"),
+    (np.array([1, 2, 3], "datetime64[s]"), TypeError, r"datetime64\[s\] \(datetimes\)"),
+    (np.array([1, 2, 3], "timedelta64[s]"), TypeError, r"timedelta64\[s\] \(time differences\)"),
+    (np.array([1 + 2j, 0, 0]), TypeError, r"complex128 \(complex numbers\); the parameter is float32"),
+    (np.array([1, None, 0], dtype=object), TypeError, r"dtype object \(Python objects\)"),
+    (np.zeros(3, dtype=[("a", "f4")]), TypeError, "raw or structured records"),
+    ([1.0, [2.0], 3.0], TypeError, "not an array of numbers"),
+    (np.array([1e300, 0.0, 0.0]), ValueError, (r"holds 1e\+300 at index \(0,\), which float32 cannot hold \(it would "
+                                              r"become inf\)")),
+])
+def test_load_state_dict_refuses_what_is_not_a_real_number_array(entry, error, message):
+    model = _mlp((4, 3, 2), seed=0)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    state = {**model.state_dict(), "0.weight": np.ones((3, 4), np.float32), "0.bias": entry}
+    with pytest.raises(error, match=message):
+        model.load_state_dict(state)
+    for name, arr in model.state_dict().items():  # nothing changed, not even the valid entry before it
+        np.testing.assert_array_equal(arr, before[name])
+
+
+def test_load_state_dict_casts_real_numbers_of_any_width_as_pytorch_does():
+    model = _mlp((2, 1), seed=0)
+    model.load_state_dict({"0.weight": np.array([[1, 2]], np.int64), "0.bias": np.array([True])})
+    assert model.layers[0].weight.data.tolist() == [[1.0, 2.0]] and model.layers[0].bias.data.tolist() == [1.0]
+    assert model.layers[0].weight.data.dtype == np.float32
+    model.load_state_dict({"0.weight": [[0.5, 0.25]], "0.bias": Tensor(np.array([3.0]))})
+    assert model.layers[0].weight.data.tolist() == [[0.5, 0.25]] and model.layers[0].bias.data.tolist() == [3.0]
+
+
+def test_load_state_dict_warns_when_it_loads_nan_or_inf_into_finite_weights():
+    model = _mlp((2, 1), seed=0)
+    with pytest.warns(RuntimeWarning, match=r"'0\.weight' holds 2 non-finite value\(s\)"):
+        model.load_state_dict({"0.weight": np.array([[np.nan, np.inf]]), "0.bias": np.zeros(1)})
+    assert np.isnan(model.layers[0].weight.data[0, 0])  # loaded as asked: a diverged checkpoint can be looked at
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the model already holds nan: loading nan again says nothing
+        model.load_state_dict({"0.weight": np.array([[np.nan, 1.0]]), "0.bias": np.zeros(1)})
+
+
+def test_load_state_dict_of_a_scalar_model_takes_numbers():
+    from nn.scalar import Neuron
+
+    neuron = Neuron(2)
+    state = {name: np.float64(i + 0.5) for i, name in enumerate(neuron.state_dict())}
+    neuron.load_state_dict(state)
+    assert [p.data for p in neuron.parameters()] == [0.5, 1.5, 2.5]
+    with pytest.raises(TypeError, match="is str"):
+        neuron.load_state_dict({**state, "b": "1"})
+
+
+# -- hostile files: nn.load reads only what a file declares, and only numbers ---------------------
+
+
+def _npz_with(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    return buffer.getvalue()
+
+
+def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, arr, allow_pickle=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"w.npy": _npy(np.ones(2)), "notes.txt": b"hello"}, r"member 'notes\.txt' is not a \.npy array"),
+    ({"w.npy": _npy(np.array([1, "a"], dtype=object))}, r"member 'w\.npy' has dtype object \(Python objects"),
+    ({"w.npy": _npy(np.array(["2.5"]))}, r"has dtype <U3 \(text\)"),
+    ({"w.npy": _npy(np.array([b"x"]))}, r"has dtype \|S1 \(bytes\)"),
+    ({"w.npy": _npy(np.array([1], "datetime64[D]"))}, r"datetime64\[D\] \(datetimes\)"),
+    ({"w.npy": _npy(np.zeros(2, dtype=[("a", "<f4")]))}, "raw or structured records"),
+    ({"w.npy": _npy_header((10**12,)) + b"\0" * 16}, (r"declares shape \(1000000000000,\) of float64 "
+                                                     r"\(8,000,000,000,000 bytes\) but holds 16 bytes")),
+    ({"w.npy": _npy_header((3,)) + b"\0" * 32}, r"declares shape \(3,\) of float64 \(24 bytes\) but holds 32 bytes"),
+    ({"w.npy": b"not a numpy header at all"}, r"member 'w\.npy' has no valid \.npy header"),
+    ({"dir/": b""}, r"member 'dir/' is not a \.npy array"),
+])
+def test_load_refuses_members_that_are_not_numeric_arrays_naming_them(tmp_path, members, message):
+    path = tmp_path / "hostile.npz"
+    path.write_bytes(_npz_with(members))
+    with pytest.raises(ValueError, match=message) as err:
+        nn.load(path)
+    assert "hostile.npz" in str(err.value)
+
+
+def test_load_refuses_an_archive_declaring_more_than_the_cap_before_reading_it(tmp_path):
+    # A zip whose central directory declares an 8 TB member (the data is not there): refused from the directory.
+    path = tmp_path / "huge.npz"
+    blob = bytearray(_npz_with({"w.npy": _npy_header((10,)) + b"\0" * 80}))
+    size = (len(_npy_header((10,))) + 80).to_bytes(4, "little")
+    central = blob.rindex(b"PK\x01\x02")
+    assert blob[central + 24:central + 28] == size  # the uncompressed size field of the central directory entry
+    blob[central + 24:central + 28] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match=r"declares 4,294,967,295 bytes of arrays \(counting up to member 'w\.npy'\), "
+                                         r"more than the cap of 1,073,741,824; pass max_bytes="):
+        nn.load(path)
+
+
+def test_load_refuses_a_deflate_bomb_by_its_declared_size_and_max_bytes_lifts_the_cap(tmp_path):
+    path = tmp_path / "bomb.npz"
+    n = 2**21  # 16 MiB of float64 zeros: a 16 kB file
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("w.npy", _npy_header((n,)) + bytes(8 * n))
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 40_000
+    with pytest.raises(ValueError, match="more than the cap of 1,000,000"):
+        nn.load(path, max_bytes=1_000_000)
+    assert serialization.declared_arrays(path) == {"w": ((n,), np.dtype("float64"))}
+    assert nn.load(path, max_bytes=None)["w"].shape == (n,)  # on purpose: no cap
+
+
+def test_numpy_savez_and_savez_compressed_files_load(tmp_path):
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.savez(tmp_path / "plain.npz", a=np.arange(3, dtype=np.int16), b=fortran)
+    np.savez_compressed(tmp_path / "small.npz", c=np.full((2, 2), 0.5, np.float32), d=np.array(True))
+    plain, small = nn.load(tmp_path / "plain.npz"), nn.load(tmp_path / "small.npz")
+    assert plain["a"].dtype == np.int16 and plain["a"].tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(plain["b"], fortran)
+    assert small["c"].tolist() == [[0.5, 0.5], [0.5, 0.5]] and small["d"].shape == () and bool(small["d"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_load_refuses_a_fifo_at_once_instead_of_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"model\.npz' is a FIFO \(named pipe\), not an \.npz file"):
+        nn.load(fifo)  # before the fix this blocked forever in open()
+
+
+def test_load_names_a_symlink_loop_and_a_device(tmp_path):
+    loop = tmp_path / "loop.npz"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError, match=r"loop\.npz': too many levels of symbolic links") as err:
+        nn.load(loop)
+    assert not isinstance(err.value, FileNotFoundError)  # it exists, as a link; "no such file" was wrong
+    with pytest.raises(ValueError, match=r"'/dev/zero' is a character device, not an \.npz file"):
+        nn.load("/dev/zero")
