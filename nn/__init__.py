@@ -6,4 +6,20 @@ from .module import Module, zero_grads
 from .scalar import MLP, Layer, Neuron
 from .serialization import load, save
 
-__all__ = ["MLP", "Conv2d", "Dropout", "Flatten", "Layer", "Linear", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Neuron", "ReLU", "Sequential", "Sigmoid", "Tanh", "data", "functional", "load", "optim", "save", "zero_grads"]
+__all__ = ["MLP", "Conv2d", "Dropout", "Flatten", "Layer", "Linear", "LiveView", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Neuron", "ReLU", "Sequential", "Sigmoid", "Tanh", "data", "functional", "load", "optim", "plot_decision_boundary", "save", "train", "zero_grads"]
+
+
+# Imported on first use, so `import nn` stays fast: the training application (`nn.train(...)` runs it; it brings
+# tqdm), the live training view and decision boundaries (their pictures, gradient flow, matplotlib when drawing).
+_LAZY = {"train": ("train", None), "LiveView": ("live", "LiveView"),
+         "plot_decision_boundary": ("boundary", "plot_decision_boundary")}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    return module if attribute is None else getattr(module, attribute)

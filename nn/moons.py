@@ -1,24 +1,30 @@
 """The micrograd demo: a scalar MLP fits two moons (the data comes from ``nn.data.make_moons``).
 
-``python -m nn.moons [--steps 100] [--seed 1337] [--samples 100]`` trains MLP(2, [16, 16, 1]) with the
-hinge loss plus a small L2 penalty and plain SGD with a decaying learning rate, printing a short model
-summary, then loss and training accuracy at each step.
+``python -m nn.moons [--steps 100] [--seed 1337] [--samples 100] [--out moons.png]`` trains MLP(2, [16, 16, 1])
+with the hinge loss plus a small L2 penalty and plain SGD with a decaying learning rate. It prints a short model
+summary, five progress lines (loss and training accuracy) and the final result, and writes ``moons.png``: the
+decision boundary with the data (``nn.plot_decision_boundary``) beside the loss curve.
 """
 from __future__ import annotations
 
 import argparse
 import random
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from autograd.graph import no_grad
 from autograd.value import Value
 
-from .train.cli import number
+from .boundary import plot_decision_boundary
 from .data import make_moons
+from .extras import require
 from .module import Module
 from .scalar import MLP
+from .serialization import atomic_write
+from .train.cli import number
 
-__all__ = ["hinge_loss", "main", "make_moons", "summary", "train"]  # make_moons: re-exported, it lived here
+__all__ = ["hinge_loss", "main", "make_moons", "plot", "summary", "train"]  # make_moons: re-exported, it lived here
 
 
 def hinge_loss(
@@ -44,8 +50,14 @@ def train(
     y: Sequence[int],
     steps: int = 100,
     log: bool = False,
+    history: list[tuple[float, float]] | None = None,
 ) -> tuple[float, float]:
-    """Full-batch SGD on the hinge loss with lr = 1 - 0.9·k/steps; returns the last (loss, accuracy)."""
+    """Full-batch SGD on the hinge loss with lr = 1 - 0.9·k/steps; returns the last (loss, accuracy).
+
+    ``log``: print five lines (the first step, the last, and three evenly between). ``history``: a list that
+    gets each step's (loss, accuracy), measured before that step's update.
+    """
+    shown = {round(k) for k in (i * (steps - 1) / 4 for i in range(5))}
     loss_value, acc = float("nan"), 0.0
     for k in range(steps):
         loss, acc = hinge_loss(model, X, y)
@@ -55,9 +67,39 @@ def train(
         for p in model.parameters():
             p.data -= lr * p.grad
         loss_value = loss.data
-        if log:
+        if history is not None:
+            history.append((loss_value, acc))
+        if log and k in shown:
             print(f"step {k:3d}  loss {loss_value:.6f}  accuracy {acc * 100:.1f}%")
     return loss_value, acc
+
+
+def plot(model: Module, X: Sequence[Sequence[float]], y: Sequence[int], losses: Sequence[float], accuracy: float,
+         path: Path) -> None:
+    """Write ``path`` (PNG, atomically): the decision boundary with the points, and the loss per step."""
+    require("matplotlib", "train", "nn.moons' picture")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_boundary, ax_loss = fig.subplots(1, 2)
+    plot_decision_boundary(model, X, y, ax=ax_boundary, title=f"decision boundary (training accuracy {accuracy:.0%})")
+    ax_loss.plot(range(1, len(losses) + 1), losses, color="#1f77b4")
+    ax_loss.set(xlabel="step", ylabel="hinge loss + L2 penalty", title="training loss", yscale="log")
+    ax_loss.grid(alpha=0.3, which="both")
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
+
+
+def _png_path(text: str) -> Path:
+    """``--out``: a directory that exists (the file goes in it as moons.png) or a file whose directory exists."""
+    path = Path(text)
+    if path.is_dir():
+        return path / "moons.png"
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{path.parent} is not a directory; create it first or choose another")
+    return path
 
 
 def summary(model: MLP) -> str:
@@ -80,13 +122,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=number(int, 1), default=100, help="SGD steps (default 100)")
     parser.add_argument("--seed", type=number(int, 0), default=1337, help="seed for data and weights (default 1337)")
     parser.add_argument("--samples", type=number(int, 2), default=100, help="number of points, >= 2 (default 100)")
+    parser.add_argument("--out", type=_png_path, default=Path("moons.png"), metavar="PATH",
+                        help="the picture to write, or a directory to write moons.png into (default: moons.png "
+                             "in the current directory)")
     args = parser.parse_args(argv)
     X, y = make_moons(args.samples, noise=0.1, rng=args.seed)
     model = MLP(2, [16, 16, 1], rng=random.Random(args.seed))
     print(summary(model))
-    train(model, X, y, steps=args.steps, log=True)
+    history: list[tuple[float, float]] = []
+    train(model, X, y, steps=args.steps, log=True, history=history)
     with no_grad():  # evaluate the model after the last update
         loss, acc = hinge_loss(model, X, y)
+    try:
+        plot(model, X, y, [*(step_loss for step_loss, _ in history), loss.data], acc, args.out)
+        print(f"wrote {args.out}: the decision boundary and the loss curve")
+    except ImportError as err:  # no matplotlib: the training result is still worth printing
+        print(f"nn.moons: no picture written: {err}", file=sys.stderr)
     print(f"final  loss {loss.data:.6f}  accuracy {acc * 100:.1f}%")
     return 0
 

@@ -21,7 +21,8 @@ def test_summary_counts_parameters_per_layer_by_hand():
     ]
 
 
-def test_demo_prints_a_short_summary_not_every_neuron(capsys):
+def test_demo_prints_a_short_summary_not_every_neuron(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # moons.png goes to the current directory
     assert moons.main(["--steps", "2", "--samples", "20"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "MLP(2, [16, 16, 1]): 337 parameters"  # 16·3 + 16·17 + 1·17
@@ -40,3 +41,42 @@ def test_bad_arguments_are_argparse_errors(bad, capsys):
 
 def test_make_moons_still_importable_from_here_is_the_data_one():
     assert moons.make_moons is data.make_moons
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_prints_five_progress_lines_and_writes_the_picture(capsys, tmp_path):
+    assert moons.main(["--steps", "40", "--samples", "30", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    steps = [line.split()[1] for line in out if line.startswith("step")]
+    assert steps == ["0", "10", "20", "29", "39"]  # the first, the last and three evenly between (of 0…39)
+    assert out[-2] == f"wrote {tmp_path / 'moons.png'}: the decision boundary and the loss curve"
+    assert (tmp_path / "moons.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_out_names_the_file_or_a_directory_that_exists(capsys, tmp_path):
+    assert moons.main(["--steps", "1", "--samples", "10", "--out", str(tmp_path / "b.png")]) == 0
+    assert (tmp_path / "b.png").read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(SystemExit) as exit_info:
+        moons.main(["--out", str(tmp_path / "missing" / "m.png")])
+    assert exit_info.value.code == 2 and "is not a directory" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_train_logs_five_lines_whatever_the_number_of_steps(capsys):
+    X, y = data.make_moons(10, rng=0)
+    history = []
+    moons.train(MLP(2, [4, 1], rng=random.Random(0)), X, y, steps=200, log=True, history=history)
+    assert len(capsys.readouterr().out.splitlines()) == 5
+    assert len(history) == 200 and all(0 <= acc <= 1 for _, acc in history)
+
+
+def test_without_matplotlib_the_demo_still_trains_and_says_what_to_install(capsys, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert moons.main(["--steps", "1", "--samples", "10", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "pip install backproplab[train]" in captured.err and captured.out.splitlines()[-1].startswith("final")
+    assert not (tmp_path / "moons.png").exists()

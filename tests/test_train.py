@@ -67,7 +67,7 @@ def tiny_data(tmp_path_factory) -> Path:
 
 def _args(data_dir: Path, out: Path, *extra: str) -> list[str]:
     return ["--data-dir", str(data_dir), "--out", str(out), "--epochs", "2", "--batch-size", "32",
-            "--hidden", "16", "--lr", "0.01", "--no-download", *extra]
+            "--hidden", "16", "--lr", "0.01", "--no-download", "--no-verify", *extra]
 
 
 def _final_accuracy(stdout: str) -> float:
@@ -93,7 +93,11 @@ def test_main_trains_and_writes_checkpoint_config_and_plot(tiny_data, tmp_path, 
     assert _final_accuracy(stdout) >= 0.8
     assert str(out / "model.npz") in stdout
 
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.npz", "training.png"]  # no temp files
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES  # no temp files, no lock left behind
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-2", "latest"]
+    assert sorted(p.name for p in (out / "checkpoints" / "epoch-2").iterdir()) == ["config.json", "model.npz"]
+    assert os.readlink(out / "model.npz") == "checkpoints/latest/model.npz"
+    assert os.readlink(out / "checkpoints" / "latest") == "epoch-2"
     config = json.loads((out / "config.json").read_text())
     assert config["hidden"] == [16] and config["epochs"] == 2 and config["batch_size"] == 32
     assert config["lr"] == 0.01 and config["optimizer"] == "adam" and config["dataset"] == "fashion-mnist"
@@ -114,7 +118,7 @@ def test_loaded_checkpoint_scores_the_reported_accuracy(tiny_data, tmp_path, cap
     assert train.main(_args(tiny_data, out)) == 0
     reported = _final_accuracy(capsys.readouterr().out)
     model, _ = train.load_checkpoint(out)
-    ds = data.load_fashion_mnist(root=tiny_data, download=False)
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, verify=False)
     # 50 test images: accuracy is k/50, so the printed 2 decimals of a percentage are exact.
     assert train.evaluate(model, ds.x_test, ds.y_test) == pytest.approx(reported, abs=1e-9)
 
@@ -306,7 +310,7 @@ def test_train_epoch_returns_the_per_example_mean_loss():
 
 
 def test_train_epoch_lowers_the_loss(tiny_data):
-    ds = data.load_fashion_mnist(root=tiny_data, download=False)
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, verify=False)
     rng = np.random.default_rng(0)
     model = train.build_model([16], rng)
     optimizer = train.make_optimizer("adam", model.parameters(), 0.01)
@@ -317,7 +321,8 @@ def test_train_epoch_lowers_the_loss(tiny_data):
 
 # -- a command that never lies and never loses work ------------------------------------------------
 
-RUN_FILES = ["config.json", "model.npz", "training.png"]
+# A run directory: model.npz and config.json are links into checkpoints/ (nn/train/runs.py).
+RUN_FILES = ["checkpoints", "config.json", "model.npz", "training.png"]
 
 
 def _env() -> dict[str, str]:
@@ -364,7 +369,8 @@ def test_nan_loss_stops_at_once_with_one_line_and_exit_1(tiny_data, tmp_path):
     printed = [line for line in result.stdout.splitlines() if line.startswith("epoch")]
     assert len(printed) == stopped_in - 1 and "final test accuracy" not in result.stdout
 
-    assert sorted(p.name for p in out.iterdir()) == (RUN_FILES if stopped_in > 1 else ["config.json", "training.png"])
+    no_model = ["checkpoints", "config.json", "training.png"]
+    assert sorted(p.name for p in out.iterdir()) == (RUN_FILES if stopped_in > 1 else no_model)
     config = _config(out)
     assert config["epochs_completed"] == stopped_in - 1
     assert config["status"].startswith(f"stopped at epoch {stopped_in}, step {match.group(2)}/7")
@@ -397,7 +403,7 @@ def test_weights_gone_non_finite_after_a_finite_loss_keep_the_previous_checkpoin
     assert _config(out)["epochs_completed"] == 1
     _assert_checkpoint_matches_config(out)
     model, _ = train.load_checkpoint(out)
-    ds = data.load_fashion_mnist(root=tiny_data, download=False)
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, verify=False)
     printed = float(re.search(r"epoch\s+1/3 .*test accuracy (\d+\.\d+)%", captured.out).group(1)) / 100
     assert train.evaluate(model, ds.x_test, ds.y_test) == pytest.approx(printed, abs=1e-9)  # epoch 1's weights
 
@@ -483,7 +489,7 @@ def test_unwritable_out_exits_2_before_loading_data(unwritable, tmp_path, capsys
 def test_existing_run_is_refused_without_force_and_replaced_with_it(tiny_data, tmp_path, capsys):
     out = tmp_path / "run"
     assert train.main(_args(tiny_data, out, "--seed", "1")) == 0
-    before = {name: (out / name).read_bytes() for name in RUN_FILES}
+    before = {name: (out / name).read_bytes() for name in RUN_FILES[1:]}
     capsys.readouterr()
 
     assert train.main(_args(tiny_data, out, "--seed", "2")) == 2
@@ -491,7 +497,7 @@ def test_existing_run_is_refused_without_force_and_replaced_with_it(tiny_data, t
     assert captured.err == (f"nn.train: --out {out} already holds a run (model.npz, config.json, training.png); "
                             "pass --force to replace it, or choose another --out\n")
     assert captured.out == ""
-    assert {name: (out / name).read_bytes() for name in RUN_FILES} == before  # untouched
+    assert {name: (out / name).read_bytes() for name in RUN_FILES[1:]} == before  # untouched
 
     assert train.main(_args(tiny_data, out, "--seed", "2", "--force")) == 0
     assert f"replacing the run in {out} (--force)" in capsys.readouterr().out
@@ -501,7 +507,8 @@ def test_existing_run_is_refused_without_force_and_replaced_with_it(tiny_data, t
 
 def test_default_out_picks_a_fresh_numbered_directory(tiny_data, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "8", "--no-download", "--limit", "64"]
+    args = ["--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "8", "--no-download", "--no-verify", "--limit",
+            "64"]
     (tmp_path / "runs" / "fashion-mnist-2").mkdir(parents=True)  # empty: free to use
     (tmp_path / "runs" / "fashion-mnist-2" / "notes.txt").write_text("not a run")
     for expected in ("fashion-mnist", "fashion-mnist-2", "fashion-mnist-3"):
@@ -534,6 +541,26 @@ def test_data_dir_that_does_not_exist_is_named_and_not_created(tmp_path, capsys)
     assert err == (f"nn.train: --data-dir {typo} does not exist; check the path (to download into a new "
                    f"directory, create it first: mkdir -p {typo})\n")
     assert not typo.exists() and not (tmp_path / "run").exists()
+
+
+def test_a_data_dir_is_verified_unless_no_verify_which_config_json_records(tiny_data, tmp_path, capsys):
+    # tiny_data is not the released Fashion-MNIST: verified, it is refused, naming the file and both digests.
+    args = [a for a in _args(tiny_data, tmp_path / "run") if a != "--no-verify"]
+    assert train.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"nn.train: could not load fashion-mnist: {tiny_data / 'train-images-idx3-ubyte'}: "
+                          "SHA-256 is ") and "expected c59f468a" in err and "--no-verify" in err
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+    assert train.main([*args, "--no-verify"]) == 0
+    assert _config(tmp_path / "run")["data_verified"] is False
+    assert train.run_config(train.parse_args([]))["data_verified"] is True
+
+
+def test_no_verify_without_a_data_dir_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        train.parse_args(["--no-verify"])
+    assert info.value.code == 2
+    assert "--no-verify is for a --data-dir of your own files" in capsys.readouterr().err
 
 
 def test_plot_title_names_every_non_default_option_that_changes_the_result():
@@ -606,3 +633,105 @@ def test_plot_of_a_run_stopped_before_any_step_is_written_without_warnings(tmp_p
                            steps_per_epoch=7, flow=GradientFlow(model), stop="interrupted before the first step",
                            stop_at=0.0)
     assert (tmp_path / "p.png").read_bytes()[:8] == PNG_MAGIC
+
+
+# -- nn.train(...) from Python: the same command as a function -----------------------------------------
+
+
+def _keywords(argv: list[str]) -> dict:
+    """The keyword arguments of nn.train(...) that mean what ``argv`` means on the command line."""
+    parsed = vars(train.build_parser().parse_args(argv))
+    given = {a.dest for a in train.build_parser()._actions for flag in a.option_strings if flag in argv}
+    return {name: value for name, value in parsed.items() if name in given}
+
+
+def test_train_function_returns_history_and_model_and_writes_what_the_command_writes(tiny_data, tmp_path, capsys):
+    assert train.main(_args(tiny_data, tmp_path / "cli")) == 0
+    cli_stdout = capsys.readouterr().out
+    result = nn.train(**_keywords(_args(tiny_data, tmp_path / "fn")), live=False)
+    fn_stdout = capsys.readouterr().out
+
+    assert result.ok and result.exit_code == 0 and result.status == "finished"
+    assert result.out == tmp_path / "fn"
+    assert sorted(p.name for p in result.out.iterdir()) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert _config(result.out) == _config(tmp_path / "cli")  # same options, same seed: the same run
+    cli_state, fn_state = nn.load(tmp_path / "cli" / "model.npz"), nn.load(result.out / "model.npz")
+    for key in cli_state:
+        np.testing.assert_array_equal(cli_state[key], fn_state[key])
+    for key, value in result.model.state_dict().items():  # the returned model is the one saved
+        np.testing.assert_array_equal(value, fn_state[key])
+    assert result.history == _config(result.out)["history"] and len(result.history["train_loss"]) == 2
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, **_verify_off())
+    assert train.evaluate(result.model, ds.x_test, ds.y_test) == result.history["test_accuracy"][-1]
+    assert len(result.step_losses) == 2 * 7 and result.flow.steps  # 200 images / 32 = 7 steps per epoch
+    def same(stdout: str, out: Path) -> str:  # the run directory's name and the seconds differ
+        return re.sub(r"\d+\.\d s\)", "T s)", stdout.replace(str(out), "OUT"))
+
+    assert same(fn_stdout, tmp_path / "fn") == same(cli_stdout, tmp_path / "cli")
+    assert "2 of 2 epochs" in repr(result) and "MLP 784-16-10" in repr(result)
+
+
+def _verify_off() -> dict:
+    """load_fashion_mnist's switch for files that are not the released ones (the tiny data), where it has one."""
+    import inspect
+
+    return {"verify": False} if "verify" in inspect.signature(data.load_fashion_mnist).parameters else {}
+
+
+def test_nn_train_is_the_package_and_a_function_with_the_commands_options():
+    import inspect
+
+    import nn.train as package
+    from nn.train import command, load_checkpoint
+
+    assert nn.train is package and callable(nn.train)
+    assert nn.train.command is command and nn.train.load_checkpoint is load_checkpoint
+    options = {a.dest for a in command.build_parser()._actions if a.option_strings and a.dest != "help"}
+    assert set(inspect.signature(nn.train).parameters) == options | {"live"}
+
+
+def test_python_dash_m_nn_train_still_runs_the_command():
+    result = subprocess.run([sys.executable, "-m", "nn.train", "--help"], capture_output=True, text=True, env=_env(),
+                            check=True, timeout=60)
+    assert result.stdout.startswith("usage: python -m nn.train")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"lr": -1.0}, r"argument --lr: must be > 0, got -1"),
+    ({"hidden": [16], "channels": [8]}, r"--channels is for --model cnn"),
+    ({"data_dir": "/nonexistent/dir"}, r"--data-dir /nonexistent/dir does not exist"),
+])
+def test_train_function_raises_the_commands_message_instead_of_exiting(options, message, tmp_path, capsys):
+    with pytest.raises(ValueError, match=message):
+        nn.train(out=tmp_path / "run", **options)
+    assert capsys.readouterr().err == ""  # the message is the exception's, not printed as well
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_function_refuses_an_unknown_option_and_a_run_it_would_overwrite(tiny_data, tmp_path, capsys):
+    with pytest.raises(TypeError, match="no option 'epoch'.*epochs"):
+        nn.train(epoch=2)
+    out = tmp_path / "run"
+    nn.train(**_keywords(_args(tiny_data, out)))
+    with pytest.raises(ValueError, match="already holds a run"):
+        nn.train(**_keywords(_args(tiny_data, out)))
+    assert nn.train(**_keywords(_args(tiny_data, out)), force=True).ok
+
+
+def test_train_function_returns_a_stopped_run_with_its_status(tiny_data, tmp_path, capsys):
+    options = _keywords(_args(tiny_data, tmp_path / "run", "--optimizer", "sgd", "--lr", "1e6", "--hidden", "256",
+                              "128", "--epochs", "20"))
+    result = nn.train(**options)
+    assert result.exit_code == train.EXIT_NONFINITE and not result.ok
+    assert result.status.startswith("stopped at epoch") and result.status == _config(result.out)["status"]
+    assert len(result.history["train_loss"]) == _config(result.out)["epochs_completed"] < 20
+    assert "nn.train: stopped at epoch" in capsys.readouterr().err
+
+
+def test_train_function_live_outside_jupyter_prints_step_lines_beside_the_epoch_lines(tiny_data, tmp_path, capsys):
+    result = nn.train(**_keywords(_args(tiny_data, tmp_path / "run")), live=True)
+    out = capsys.readouterr().out.splitlines()
+    assert result.view is not None and not result.view.notebook and result.view.steps == 14
+    steps = [line for line in out if line.startswith("step")]
+    assert steps[0].startswith("step      1  loss") and steps[-1].startswith("step     14  loss")
+    assert len(steps) <= 3 and len([line for line in out if line.startswith("epoch")]) == 2  # no epoch line twice

@@ -43,7 +43,8 @@ def _final_accuracy(stdout: str) -> float:
 
 def _cnn_args(data_dir, out, *extra: str) -> list[str]:
     return ["--model", "cnn", "--channels", "8", "--hidden", "16", "--data-dir", str(data_dir),
-            "--out", str(out), "--epochs", "3", "--batch-size", "32", "--lr", "0.01", "--no-download", *extra]
+            "--out", str(out), "--epochs", "3", "--batch-size", "32", "--lr", "0.01", "--no-download", "--no-verify",
+            *extra]
 
 
 def test_cnn_defaults_are_the_issue_s_network():
@@ -109,7 +110,7 @@ def test_cnn_run_writes_the_same_files_and_its_checkpoint_rebuilds_a_cnn(tiny_da
     epoch_lines = [line for line in stdout.splitlines() if line.lstrip().startswith("epoch")]
     assert len(epoch_lines) == 3
     assert _final_accuracy(stdout) >= 0.8  # bright quadrants are easy for a CNN too (chance: 25%)
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.npz", "training.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "config.json", "model.npz", "training.png"]
     assert (out / "training.png").read_bytes()[:8] == PNG_MAGIC
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "cnn" and config["channels"] == [8] and config["hidden"] == [16]
@@ -118,7 +119,7 @@ def test_cnn_run_writes_the_same_files_and_its_checkpoint_rebuilds_a_cnn(tiny_da
     model, loaded_config = train.load_checkpoint(out)
     assert loaded_config == config
     assert isinstance(model[0], nn.Conv2d) and model[0].weight.shape == (8, 1, 3, 3)
-    ds = data.load_fashion_mnist(root=tiny_data, download=False)
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, verify=False)
     x_test = ds.x_test.reshape(-1, 1, 28, 28)
     assert train.evaluate(model, x_test, ds.y_test) == pytest.approx(_final_accuracy(stdout), abs=1e-9)
 

@@ -12,7 +12,8 @@ The CNN (``--model cnn``) sees each image as 1 × 28 × 28: per entry of ``--cha
 Each epoch prints the mean training loss and the test accuracy. The run directory (``--out``) holds
 ``model.npz`` (``nn.save`` of the state dict), ``config.json`` (everything needed to rebuild the model and
 repeat the run, the per-epoch history and how the run ended) and ``training.png`` (loss, accuracy and
-gradient flow), each written atomically. One ``--seed`` drives every random choice (initial weights,
+gradient flow), each written atomically; ``model.npz`` and ``config.json`` are links into ``checkpoints/``, switched
+together in one atomic step, so they are always from the same epoch (``runs`` explains the layout). One ``--seed`` drives every random choice (initial weights,
 batch order) through one NumPy Generator, so the same command gives the same numbers.
 
 The command never lies and never loses work:
@@ -23,8 +24,11 @@ The command never lies and never loses work:
 - a non-finite loss (or weights) stops training at once with one line naming the epoch and step, exit
   code 1; the checkpoint on disk stays the last good one, never a NaN one;
 - Ctrl-C stops with one line and exit code 130 (128 + SIGINT, as shells expect);
-- ``--out`` is created and write-tested before any data is loaded; a directory holding a previous run is
-  refused unless ``--force``; without ``--out``, a fresh ``runs/<dataset>-2``, ``-3``, ... is picked.
+- a full disk stops with one line (exit 1), the last finished epoch whole and ``config.json`` saying
+  ``crashed: no space left``;
+- ``--out`` is created, locked and write-tested before any data is loaded: a second run into it is refused at
+  once (exit 2); a directory holding a previous run is refused unless ``--force``; without ``--out``, a fresh
+  ``runs/<dataset>-2``, ``-3``, ... is picked.
 
 This file is the command: its options, the loop over epochs and what it prints, Ctrl-C. The parts live beside it
 in ``nn.train``: ``models`` (``build_model``, ``build_cnn``), ``epoch`` (``train_epoch``, ``evaluate``,
@@ -45,6 +49,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -58,7 +63,6 @@ from .models import IMAGE_SHAPE, IN_FEATURES, NUM_CLASSES, build_cnn, build_mode
 from ..optim import SGD, Adam, AdamW, Optimizer
 from .plots import plot_history
 from .runs import CONFIG_FILE, MODEL_FILE, PLOT_FILE, load_checkpoint  # noqa: F401 - re-exports load_checkpoint
-from ..serialization import save
 
 LOADERS: dict[str, Callable[..., data.MNISTData]] = {
     "mnist": data.load_mnist,
@@ -78,6 +82,7 @@ CNN_EVAL_BATCH = 250
 GRADFLOW_SAMPLES = 300  # gradient-flow samples per run: enough for a smooth line, ~0.1% of an epoch's time
 
 EXIT_NONFINITE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_NO_SPACE = 1  # like a crash, but with one line instead of a traceback
 
 
 def default_threads() -> int:
@@ -119,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nn.train",
         description="Train an MLP or CNN classifier on Fashion-MNIST or MNIST; save the checkpoint (every epoch), "
-                    "config and plot. Exit codes: 0 done, 1 loss became nan/inf, 2 bad arguments, data or "
-                    "--out, 130 interrupted (Ctrl-C).",
+                    "config and plot. Exit codes: 0 done, 1 loss became nan/inf or the disk filled, 2 bad arguments, "
+                    "data or --out (or another run is writing it), 130 interrupted (Ctrl-C).",
     )
     p.add_argument("--dataset", choices=sorted(LOADERS), default="fashion-mnist",
                    help="default %(default)s, installable offline (apt-get install dataset-fashion-mnist); "
@@ -152,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs/<dataset>, or runs/<dataset>-2, -3, ... if that holds an earlier run)")
     p.add_argument("--force", action="store_true", help="replace the run already in --out")
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing data")
+    p.add_argument("--no-verify", action="store_true",
+                   help="with --data-dir: use its files without checking their SHA-256 against the released "
+                        "dataset's (for files of your own; recorded in config.json as data_verified: false)")
     p.add_argument("--limit", type=_positive(int), default=None, metavar="N",
                    help="train on the first N training examples only (quick runs)")
     p.add_argument("--threads", type=_positive(int), default=None, metavar="N",
@@ -166,6 +174,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     cnn = args.model == "cnn"
+    if args.no_verify and args.data_dir is None:
+        parser.error("--no-verify is for a --data-dir of your own files; the cache and system copies are always "
+                     "verified")
     if args.channels is not None and not cnn:
         parser.error("--channels is for --model cnn (an MLP has no convolutions)")
     if cnn:
@@ -229,6 +240,7 @@ def run_config(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "limit": args.limit,
         "data_dir": None if args.data_dir is None else str(args.data_dir),
+        "data_verified": not args.no_verify,
         "threads": args.threads,
     }
 
@@ -260,7 +272,7 @@ class _DataError(Exception):
 def _load_data(args: argparse.Namespace) -> data.MNISTData:
     """The dataset named by ``args``, or ``_DataError`` with a message for the user (not a traceback)."""
     try:
-        return LOADERS[args.dataset](root=args.data_dir, download=not args.no_download)
+        return LOADERS[args.dataset](root=args.data_dir, download=not args.no_download, verify=not args.no_verify)
     except data.DatasetNotFoundError as err:
         # Its message already lists where it looked and how to get the files; add the flags that do it here.
         raise _DataError(f"nn.train: {err}\nOn the command line: run without --no-download to download it, "
@@ -283,24 +295,29 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command: check --out, load data, train, checkpoint every epoch. Returns the exit code."""
+def main(argv: Sequence[str] | None = None, watch: Any = None) -> int:
+    """Run the command: check --out, load data, train, checkpoint every epoch. Returns the exit code.
+
+    ``watch``: told about the run as it goes (``nn.train(...)`` from Python passes one, ``from_python._Watch``):
+    ``started(model=, optimizer=, flow=, history=, step_losses=, out=, args=)``, ``progress_bar(epoch)`` (a
+    stand-in for the tqdm bar, or None) and ``epoch_done(epoch, loss, accuracy)``.
+    """
     args = parse_args(argv)
     created: list[Path] = []
+    lock = None
     try:
         if args.data_dir is not None and not args.data_dir.is_dir():
             what = "is not a directory" if args.data_dir.exists() else "does not exist"
             raise _DataError(f"nn.train: --data-dir {args.data_dir} {what}; check the path (to download into "
                              f"a new directory, create it first: mkdir -p {args.data_dir})")
-        out, note = runs.choose_out(args.out, args.dataset, args.force)
-        created = runs.make_dirs(out)
+        out, note, created, lock = runs.claim_out(args.out, args.dataset, args.force)  # refused at once if in use
         ds = _load_data(args)
     except (runs.RunDirError, _DataError) as err:
-        runs.remove_dirs(created)
+        runs.release(lock, created)
         print(err, file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        runs.remove_dirs(created)
+        runs.release(lock, created)
         print("nn.train: interrupted before training started; nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     if note:
@@ -313,13 +330,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with threadpool_limits(limits=args.threads, user_api="blas"), np.errstate(all="ignore"):
             # errstate: overflow warnings would bury the one line that reports a non-finite loss.
-            return _train(args, ds, out)
+            return _train(args, ds, out, watch)
     except KeyboardInterrupt:  # _train handles Ctrl-C during training; this is the moment before the first step
         print(f"nn.train: interrupted before the first step; {out} holds at most {CONFIG_FILE}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        lock.release()  # a killed process never gets here: the kernel releases its lock
 
 
-def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
+def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path, watch: Any = None) -> int:
     x_train, y_train = ds.x_train, ds.y_train
     if args.limit is not None:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
@@ -342,10 +361,12 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
     losses, accuracies = history["train_loss"], history["test_accuracy"]
     step_losses: list[float] = []
     title = plot_title(args)
+    if watch is not None:
+        watch.started(model=model, optimizer=optimizer, flow=flow, history=history, step_losses=step_losses,
+                      out=out, args=args)
 
     def write_config(status: str) -> None:
-        runs.write_json({**config, "status": status, "epochs_completed": len(losses), "history": history},
-                   out / CONFIG_FILE)
+        runs.write_config(out, {**config, "status": status, "epochs_completed": len(losses), "history": history})
 
     def write_plot(stop: str = "", stop_at: float | None = None) -> None:
         status = f"\n{stop}" if stop else f"\ntest accuracy {100 * accuracies[-1]:.2f}% after {len(losses)} epochs"
@@ -363,8 +384,9 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
                 optimizer.lr = cosine_lr(args.lr, epoch, args.epochs)
             # disable=None: a bar on a terminal, nothing in logs and pipes (tqdm.auto shows a widget in Jupyter);
             # the epoch line below always prints.
-            with tqdm(total=batches_per_epoch, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                      leave=False, disable=None, file=sys.stderr) as bar:
+            feed = watch.progress_bar(epoch) if watch is not None else None  # nn.train(live=True): the live view
+            with feed or tqdm(total=batches_per_epoch, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                              leave=False, disable=None, file=sys.stderr) as bar:
                 loss = train_epoch(model, optimizer, x_train, y_train, args.batch_size, rng, bar, flow, step_losses)
             if not all_finite(model):  # the last update can overflow the weights after a finite loss
                 raise NonFiniteLossError(batches_per_epoch, "the update made the weights nan or inf")
@@ -374,11 +396,18 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
             with _sigint_deferred():
                 losses.append(loss)
                 accuracies.append(accuracy)
-                save(model.state_dict(), out / MODEL_FILE)
-                write_config("running" if epoch < args.epochs else "finished")
+                try:  # checkpoints/epoch-N/, then one atomic switch of checkpoints/latest (see runs.py)
+                    runs.commit_epoch(out, epoch, model.state_dict(), {
+                        **config, "status": "running" if epoch < args.epochs else "finished",
+                        "epochs_completed": len(losses), "history": history})
+                except BaseException:
+                    del losses[-1], accuracies[-1]  # not kept, so not in the history config.json will show
+                    raise
                 epoch_seconds = time.perf_counter() - t0
                 print(f"epoch {epoch:>3}/{args.epochs}  train loss {loss:.4f}  test accuracy {100 * accuracy:.2f}%  "
                       f"({epoch_seconds:.1f} s)", flush=True)
+            if watch is not None:
+                watch.epoch_done(epoch, loss, accuracy)
             if epoch < args.epochs and plot_seconds < 0.05 * epoch_seconds:  # cheap enough to keep it current
                 t0 = time.perf_counter()
                 write_plot()
@@ -398,7 +427,16 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path) -> int:
             stop = f"interrupted after epoch {len(losses)}" if losses else "interrupted before the first step"
         message = f"nn.train: {stop} (Ctrl-C)."
         stop_at = len(step_losses) / batches_per_epoch
-    except Exception as err:  # a bug or a full disk: config.json must not keep saying "running"; then the traceback
+    except Exception as err:  # a bug or a full disk: config.json must not keep saying "running"
+        if runs.is_out_of_space(err):  # one line, no traceback: the last finished epoch is whole
+            runs.free_reserve(out)
+            with contextlib.suppress(OSError):
+                write_config(runs.NO_SPACE_STATUS)
+            kept = (f"it keeps {_plural(len(losses), 'finished epoch')}: {MODEL_FILE} (epoch {len(losses)}), "
+                    f"{CONFIG_FILE}" if losses else f"no epoch finished; {CONFIG_FILE} says so")
+            print(f"nn.train: no space left on the device for {out} in epoch {len(losses) + 1}; {kept}.",
+                  file=sys.stderr)
+            return EXIT_NO_SPACE
         with contextlib.suppress(Exception):
             write_config(f"crashed in epoch {len(losses) + 1}: {type(err).__name__}: {err}")
         raise
