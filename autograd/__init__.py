@@ -13,7 +13,7 @@ from .viz import Explanation, draw_dot, explain
 
 # Stepping through the backward pass loads on first use (PEP 562), so `import autograd` stays fast.
 _LAZY = {"BackwardAnimation": "viz.animation", "save_animation": "viz.animation", "step_through": "viz.animation",
-         "Step": "viz.steps", "backward_steps": "viz.steps"}
+         "Step": "viz.steps", "backward_steps": "viz.steps", "save_html": "viz.page"}
 
 
 def __getattr__(name: str) -> object:
@@ -26,4 +26,4 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "save_animation", "set_grad_enabled", "step_through", "unbroadcast"]
+__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "save_animation", "save_html", "set_grad_enabled", "step_through", "unbroadcast"]

@@ -1,22 +1,25 @@
-"""How long does draw_dot take on big graphs: building its Digraph, and rendering it with Graphviz's ``dot``?
+"""How long does draw_dot take on the graphs learners write, and how readable is what comes back?
 
-Two graphs, the ones issue 6 names:
+The gallery (tests/gallery.py): micrograd's demo loss with Python's ``sum()`` and the L2 term over 100 moons points,
+the lecture's MLP(3, [4, 4, 1]) on 4 examples, one neuron, ``sum(relu)`` over 1,000 values, a 100,000-op chain,
+one value used 10,000 times, random DAGs, a tensor MLP and the CNN. For each, in rounds interleaved over the
+graphs (these machines are noisy), min and median of:
 
-  moons MLP    the hinge loss of MLP(2, [16, 16, 1]) over 100 two-moons points, after backward():
-               about 7,600 values and 75,000 edges. Drawn whole, ``dot`` ran for over 15 minutes (25 points:
-               206 s); the default view summarises it (one box per layer, one per repeated op).
-  100k chain   tanh applied 100,000 times: nothing repeats, so the default view cuts it at max_nodes.
+  build    draw_dot(root): walking the graph, collapsing chains, choosing a view within the budget, the DOT text
+  render   what a notebook does to show it (_repr_mimebundle_ on a fresh picture): dot, with its time limit,
+           and any coarser view it falls back to
+  whole    the baseline: building the whole graph's DOT text (max_nodes=None, chains=False), what used to be
+           handed to dot; rendering it is not timed (minutes to hours past a few thousand values) unless
+           --render-whole N asks for the moons MLP over N points
 
-For each: the default view's build and render time (targets: build <= 2 s for 100,000 values, render a few
-seconds at most), the number of boxes drawn, and the build time of the whole graph (``max_nodes=None``) as the
-baseline. Rendering a whole graph is not timed unless ``--render-whole N`` asks for it on N moons points.
+and the view drawn: its level (whole / neuron / layer, + cut), boxes, and the smallest text in px once the SVG is
+shrunk to a 1,000-px notebook column (the budget asks for at least 9).
 
-    python benchmarks/draw_dot.py [--repeat 3] [--render-whole 10]
+    python benchmarks/draw_dot.py [--rounds 3] [--render-whole 10]
 """
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import time
@@ -24,38 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograd import Value, draw_dot
-from nn.data import make_moons
-from nn.moons import hinge_loss
-from nn.scalar import MLP
+from autograd import draw_dot
+from autograd.viz.render import text_px
+from tests.gallery import GALLERY, micrograd_demo_loss
 
 
-def moons_loss(points: int) -> Value:
-    random.seed(0)
-    X, y = make_moons(points, noise=0.1, rng=0)
-    loss, _ = hinge_loss(MLP(2, [16, 16, 1]), X, y)
-    loss.backward()
-    return loss
-
-
-def chain(n: int) -> Value:
-    x = Value(0.5, label="x0")
-    for _ in range(n):
-        x = x.tanh()
-    x.backward()
-    return x
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def count_values(root: Value) -> tuple[int, int]:
+def count(root: object) -> tuple[int, int]:
+    """(values, edges) of the graph under ``root``."""
     seen, stack, edges = {id(root)}, [root], 0
     while stack:
         for c in stack.pop().inputs:
@@ -66,29 +44,53 @@ def count_values(root: Value) -> tuple[int, int]:
     return len(seen), edges
 
 
+def seconds(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is shown")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the gallery; min and median are shown")
     parser.add_argument("--render-whole", type=int, default=0, metavar="N",
-                        help="also render the whole graph of the MLP over N points (slow: minutes past ~25)")
+                        help="also render the whole graph of micrograd's demo over N points (slow past ~25)")
     args = parser.parse_args(argv)
 
-    print(f"{'graph':<14}{'values':>9}{'edges':>9}{'boxes':>7}{'build':>9}{'render':>9}{'whole build':>13}{'ratio':>7}")
-    for name, root in (("moons MLP", moons_loss(100)), ("100k chain", chain(100_000))):
-        values, edges = count_values(root)
-        build, dot = timed(lambda: draw_dot(root), args.repeat)  # noqa: B023  (called right here)
-        render, _ = timed(lambda: dot.pipe(format="svg"), args.repeat)  # noqa: B023
-        boxes = dot.source.count("shape=plain")
-        whole, _ = timed(lambda: draw_dot(root, max_nodes=None), 1)  # noqa: B023
-        print(f"{name:<14}{values:>9,}{edges:>9,}{boxes:>7}{build:>8.2f}s{render:>8.2f}s{whole:>12.2f}s"
-              f"{whole / build:>6.1f}x")
-    print("targets: build <= 2 s (100,000 values), render a few seconds at most")
+    roots = {name: build() for name, build in GALLERY.items()}
+    times: dict[str, dict[str, list[float]]] = {name: {"build": [], "render": [], "whole": []} for name in roots}
+    shown: dict[str, tuple[str, int, float]] = {}
+    for _ in range(args.rounds):
+        for name, root in roots.items():
+            t, picture = seconds(lambda: draw_dot(root))  # noqa: B023  (called right here)
+            times[name]["build"].append(t)
+            t, bundle = seconds(picture._repr_mimebundle_)
+            times[name]["render"].append(t)
+            drawing = picture.shown.drawing
+            level = drawing.plan.level + (" + cut" if drawing.view.hidden else "")
+            shown[name] = (level, len(drawing.view.boxes), text_px(bundle["image/svg+xml"]))
+            t, _ = seconds(lambda: draw_dot(root, max_nodes=None, chains=False))  # noqa: B023
+            times[name]["whole"].append(t)
+
+    def cell(xs: list[float]) -> str:
+        return f"{min(xs):6.3f} {statistics.median(xs):6.3f}"
+
+    print(f"{'graph':<42}{'values':>8}{'edges':>8}  {'view':<13}{'boxes':>6}{'text':>7}"
+          f"  {'build min/med s':>15}  {'render min/med s':>16}  {'whole build':>11}{'ratio':>7}")
+    for name, root in roots.items():
+        values, edges = count(root)
+        level, boxes, px = shown[name]
+        t = times[name]
+        ratio = statistics.median(t["whole"]) / statistics.median(t["build"])
+        print(f"{name:<42}{values:>8,}{edges:>8,}  {level:<13}{boxes:>6}{px:>5.1f}px  {cell(t['build']):>15}  "
+              f"{cell(t['render']):>16}  {statistics.median(t['whole']):>10.3f}s{ratio:>6.1f}x")
+    print("budget: text >= 9 px at 1,000 px; render is dot under a 5 s limit, with its fallback if it runs out")
     if args.render_whole:
-        root = moons_loss(args.render_whole)
-        whole = draw_dot(root, max_nodes=None)
-        seconds, _ = timed(lambda: whole.pipe(format="svg"), 1)
-        print(f"whole graph of the MLP over {args.render_whole} points: {count_values(root)[0]:,} values, "
-              f"dot renders it in {seconds:.1f} s")
+        root = micrograd_demo_loss(args.render_whole)
+        whole = draw_dot(root, max_nodes=None, chains=False, timeout=3600)
+        t, _ = seconds(lambda: whole.pipe(format="svg"))
+        print(f"the whole graph of micrograd's demo over {args.render_whole} points: {count(root)[0]:,} values, "
+              f"dot renders it in {t:.1f} s")
     return 0
 
 

@@ -121,6 +121,10 @@ def _grad_sq(p: Parameter) -> float:
     return float(np.dot(g, g))  # one BLAS call, no temporary array
 
 
+# Legends go beside the axes, not on them: lines of seven layers fill the whole plot, so any corner hides some.
+_BESIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
+
+
 class GradientFlow:
     """Records ‖∂L/∂θ‖₂ per layer (and per parameter) and activation statistics every ``every`` steps.
 
@@ -322,7 +326,7 @@ class GradientFlow:
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize="small", title="input → output", title_fontsize="small",
-                  ncol=1 if len(self.layers) <= 8 else 2)
+                  ncol=1 if len(self.layers) <= 8 else 2, **_BESIDE)
 
     def _plot_activations(self, ax: Any, x: np.ndarray, xlabel: str) -> None:
         # f'(z) is the factor δ = (Wᵀδ') ⊙ f'(z) applies per layer: ≤ ¼ for sigmoids, the active fraction for ReLU.
@@ -335,4 +339,4 @@ class GradientFlow:
         for name, colour in zip(self.activation_layers, self._colours(len(self.activation_layers))):
             ax.plot(x, self._act_stats[name]["derivative"], color=colour, lw=1.2, label=self.labels[name])
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", ncol=1 if len(self.activation_layers) <= 8 else 2)
+        ax.legend(fontsize="small", ncol=1 if len(self.activation_layers) <= 8 else 2, **_BESIDE)

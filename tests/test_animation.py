@@ -1,7 +1,9 @@
-"""The backward pass as frames: BackwardAnimation, save_animation's page (in a real browser), step_through.
+"""The backward pass as frames: BackwardAnimation, save_animation's page (in a real browser), step_through, and
+save_html's static page.
 
-The browser test opens the saved page from a file in headless Chromium through selenium and moves the slider;
-it skips only where Chromium or its WebDriver is not installed.
+The browser tests open the saved pages from files in headless Chromium through selenium: they move the slider,
+zoom, pan and click a value to see its explain table. They skip only where Chromium or its WebDriver is not
+installed.
 """
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import builtins
 import math
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from autograd import BackwardAnimation, Value, save_animation, step_through
+from autograd import BackwardAnimation, Value, save_animation, save_html, step_through
 from autograd.viz import palette
 
 
@@ -61,6 +64,28 @@ def test_saved_page_is_self_contained(tmp_path: Path):
         save_animation(neuron(), tmp_path / "missing" / "x.html")
     with pytest.raises(TypeError, match="needs a Value or Tensor .*got float"):
         save_animation(neuron().data, tmp_path / "x.html")
+
+
+def test_captions_and_frames_name_unlabelled_values_as_print_step_does():
+    x = Value(0.5)
+    y = (x * 2.0).tanh() + (x * 3.0).tanh()
+    anim = BackwardAnimation(y)
+    assert anim.captions[0] == "step 0 of 8: backward() starts at out with gradient 1"
+    assert anim.captions[1] == "step 1 of 8: out (+) sends (tanh)#1 1 × 1 = 1; now (tanh)#1.grad = 1"
+    assert all("a value" not in c and "the tanh node" not in c for c in anim.captions)
+    assert [c.split(": ", 1)[1] for c in anim.captions[1:]] == [s.describe() for s in anim.steps]
+    assert ">v1</text>" in anim.frames[0] and ">(tanh)#2</text>" in anim.frames[0]  # the boxes carry the same names
+
+
+def test_a_hanging_dot_is_killed_and_named(tmp_path, monkeypatch):
+    from autograd.viz import render
+
+    script = tmp_path / "dot"
+    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(render, "DOT", str(script))
+    with pytest.raises(RuntimeError, match="did not finish the 10 frames in 0.5 s.*timeout="):
+        BackwardAnimation(neuron(), timeout=0.5)
 
 
 def test_too_many_steps_is_refused_with_the_count():
@@ -168,3 +193,76 @@ def test_the_saved_page_steps_through_in_a_browser(tmp_path: Path, browser):
     last = visible_frame(browser)
     assert last.get_attribute("data-step") == "9" and "grad ?" not in grad_texts(last)
     assert browser.find_element("css selector", ".bp-counter").text == "9 / 9"
+
+
+def view_box(driver) -> list[float]:
+    svg = visible_frame(driver).find_element("css selector", "svg") if driver.find_elements(
+        "css selector", ".bp-frame") else driver.find_element("css selector", ".bp-stage svg")
+    return [float(x) for x in driver.execute_script("return arguments[0].getAttribute('viewBox')", svg).split()]
+
+
+def test_the_saved_page_zooms_pans_and_explains_a_clicked_value(tmp_path: Path, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    o = neuron()
+    path = save_animation(o, tmp_path / "backprop.html")
+    browser.get(path.as_uri())
+    full = view_box(browser)
+    browser.find_element("css selector", ".bp-in").click()
+    zoomed = view_box(browser)
+    assert zoomed[2] == pytest.approx(full[2] / 1.25) and zoomed[3] == pytest.approx(full[3] / 1.25)
+    browser.find_element("css selector", ".bp-next").click()  # the zoom stays as the slider moves
+    assert view_box(browser) == zoomed
+    stage = browser.find_element("css selector", ".bp-stage")
+    browser.execute_script("arguments[0].dispatchEvent(new WheelEvent('wheel', {deltaY: -100, clientX: 200, "
+                           "clientY: 300, bubbles: true, cancelable: true}))", stage)
+    assert view_box(browser)[2] < zoomed[2]  # the wheel zooms in further
+    before = view_box(browser)
+    ActionChains(browser).move_to_element(stage).click_and_hold().move_by_offset(60, 30).release().perform()
+    panned = view_box(browser)
+    assert panned[0] < before[0] and panned[1] < before[1] and panned[2] == before[2]  # dragged right and down
+    browser.find_element("css selector", ".bp-fit").click()
+    assert view_box(browser) == pytest.approx(full)
+    # click x1's box: its explain table, as explain(x1, root=o) gives it, appears under the picture
+    x1 = [g for g in visible_frame(browser).find_elements("css selector", "g.node")
+          if "x1" in [t.get_attribute("textContent") for t in g.find_elements("tag name", "text")]]
+    x1[0].click()
+    panel = browser.find_element("css selector", ".bp-explain").text
+    assert "∂o/∂x1" in panel and "(*)#1 = x1 * w1" in panel and "-1.5" in panel  # ∂o/∂x1 = 0.5 · w1, by hand
+
+
+def test_save_html_writes_a_static_graph_that_zooms_and_explains(tmp_path: Path, browser):
+    import random as stdlib_random
+
+    from nn.data import make_moons
+    from nn.moons import hinge_loss
+    from nn.scalar import MLP
+
+    o = neuron()
+    o.backward()
+    path = save_html(o, tmp_path / "graph.html", show_local=True)
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 1
+    assert not re.search(r'(?:src|href)\s*=\s*"(?:https?:)?//', page) and "<link" not in page
+    browser.get(path.as_uri())
+    full = view_box(browser)
+    browser.find_element("css selector", ".bp-in").click()
+    assert view_box(browser)[2] < full[2]
+    browser.find_element("css selector", ".bp-fit").click()  # every box in view again, to click one
+    n = [g for g in browser.find_elements("css selector", "g.node")
+         if "n" in [t.get_attribute("textContent") for t in g.find_elements("tag name", "text")]]
+    n[0].click()
+    panel = browser.find_element("css selector", ".bp-explain").text
+    assert "∂o/∂n" in panel and "0.5" in panel
+    # a summarised graph: a group box says what it stands for
+    stdlib_random.seed(0)
+    X, y = make_moons(20, noise=0.1, rng=0)
+    loss, _ = hinge_loss(MLP(2, [4, 1]), X, y)
+    loss.backward()
+    browser.get(save_html(loss, tmp_path / "moons.html").as_uri())
+    group = [g for g in browser.find_elements("css selector", "g.node")
+             if any(t.get_attribute("textContent").startswith("relu ×20") for t in g.find_elements("tag name", "text"))]
+    group[0].click()
+    assert "A group of 20 values" in browser.find_element("css selector", ".bp-explain").text
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_html(o, tmp_path / "missing" / "x.html")

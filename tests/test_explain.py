@@ -365,3 +365,50 @@ def test_a_user_function_is_stepped_with_its_own_backward_and_an_unknown_local()
     assert a.grad == 32.0
     e = explain(a, root=y)
     assert e.ok and "∂/∂a ? = 24" in str(e)
+
+
+# -- names: what steps, captions and explain call each value ------------------------------------------------
+
+
+def test_explain_writes_the_derivative_with_the_roots_own_name():
+    x = Value(2.0, label="x")
+    out = (x * x + 3.0).tanh()
+    out.label = "out"
+    out.backward()
+    e = explain(x, root=out)
+    assert str(e).startswith("∂out/∂x: the sum over the 2 edges from x") and "∂out/∂x" in e._repr_html_()
+    assert "(*) = x * x" in str(e) and "∂L" not in str(e)
+    assert "out is the output: backward() starts from ∂out/∂out = 1" in explain(out, root=out).note
+
+
+def test_unlabelled_values_get_short_stable_names_everywhere():
+    y = Value(1.0)
+    s = (y * 2.0).tanh() + (y * 3.0).tanh()  # nothing labelled: the root is "out", y is "v1"
+    s.backward()
+    text = str(explain(y, root=s))
+    assert text.startswith("∂out/∂v1: the sum over the 2 edges")
+    assert "(*)#1 = v1 * 2" in text and "(*)#2 = v1 * 3" in text  # numbered in the order they were made
+    steps = replay(s)
+    assert [(s.name(s.consumer), s.name(s.node)) for s in steps[:3]] == [
+        ("out", "(tanh)#1"), ("out", "(tanh)#2"), ("(tanh)#2", "(*)#2")]
+    again = replay(s)  # the same graph gets the same names
+    assert [x.name(x.node) for x in again] == [x.name(x.node) for x in steps]
+    w = Value(0.5, label="v1")  # a generated name never repeats a label
+    t = w * Value(2.0)
+    assert [x.name(x.node) for x in replay(t)] == ["v1", "v1′"]
+
+
+def test_print_step_reads_as_a_sentence():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    L = d ** 2
+    L.label = "L"
+    steps = list(backward_steps(L))
+    assert repr(steps[0]) == "Step 1: L (**2) sends d 1 × -8 = -8; now d.grad = -8"
+    assert str(steps[3]) == "Step 4: c (*) sends a -8 × -3 = 24; now a.grad = 16"
+    x = Tensor(np.ones((2, 2)), requires_grad=True, label="x")
+    (step,) = list(backward_steps((x * x).sum()))[:1]
+    assert repr(step) == "Step 1: out (sum) sends (*) ‖contribution‖ = 2 by the rule g copied back; now ‖(*).grad‖ = 2"

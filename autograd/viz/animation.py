@@ -3,23 +3,26 @@
 Frame k is ``draw_dot(root, step=k)``: the graph after k steps of ``backward_steps``, gradients not reached
 yet reading ``?`` and the newest contribution highlighted on its edge. Every frame is laid out alike (each
 value's cells are as wide in every frame, and the colour scale is that of the last frame), so nothing
-jumps as the slider moves, and all frames are rendered by one ``dot`` process.
+jumps as the slider moves, and all frames are rendered by one ``dot`` process, with a time limit. Captions
+and unlabelled boxes use the names ``print(step)`` uses (``v3``, ``(tanh)#2``).
 
-The page is self-contained: SVG frames inline, a slider and buttons in plain JavaScript, nothing fetched.
-Without JavaScript (a notebook viewed on GitHub, say) the frames are shown side by side as a film strip.
+The page is self-contained: SVG frames inline, a slider and buttons in plain JavaScript, nothing fetched; it
+zooms and pans, and clicking a value shows how its gradient is made (``page.viewer``). Without JavaScript (a
+notebook viewed on GitHub, say) the frames are shown side by side as a film strip.
 """
 from __future__ import annotations
 
 import html
 import itertools
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import summary
+from . import page, summary
 from .drawing import _CHAR_PT, Drawing, _num
+from .names import Names
+from .render import DEFAULT_TIMEOUT, DotTimeout, run_dot
 from .steps import Step, replay
 
 __all__ = ["BackwardAnimation", "save_animation", "step_through"]
@@ -38,54 +41,49 @@ class BackwardAnimation:
     """
 
     def __init__(self, root: Any, show_local: bool = True, rankdir: str | None = None,
-                 max_steps: int = MAX_STEPS) -> None:
+                 max_steps: int = MAX_STEPS, timeout: float | None = None) -> None:
         if not all(hasattr(root, a) for a in ("data", "grad", "op", "inputs")):
             raise TypeError(f"step-through needs a Value or Tensor (the output backward() starts from), "
                             f"got {type(root).__name__}")
         graph = summary.walk(root)
+        self.root = root
         self.steps: list[Step] = replay(root)
         if len(self.steps) > max_steps:
             raise ValueError(
                 f"step-through: the backward pass of this graph has {len(self.steps)} steps (one per edge), more than "
                 f"max_steps={max_steps}; step through a smaller graph (one data point, a small layer) or raise max_steps")
+        self.names = self.steps[0].names if self.steps else Names(root)
         widths = _widths(graph, self.steps)
-        last = Drawing(graph, None, show_local, len(self.steps), None, False, widths, self.steps)
+        last = Drawing(graph, None, show_local, len(self.steps), None, False, widths, self.steps, names=self.names)
+        self._last = last
         rankdir = rankdir or last._auto_rankdir()
+        key = last.key_cells(unknown=True)  # one key for every frame, so that no frame is wider than another
         sources, self.captions = [], []
         for k in range(len(self.steps) + 1):
-            drawing = Drawing(graph, None, show_local, k, None, False, widths, self.steps)
+            drawing = Drawing(graph, None, show_local, k, None, False, widths, self.steps, names=self.names)
             drawing.scale = last.scale  # one colour scale for every frame: colours compare across frames
+            drawing.key = key
             sources.append(drawing.digraph("svg", rankdir, None, True).source)
             self.captions.append(self._caption(k))
-        self.frames = _render_all(sources)
+        seconds = timeout if timeout is not None else DEFAULT_TIMEOUT + 0.25 * len(sources)
+        self.frames = _render_all(sources, seconds)
 
     def _caption(self, k: int) -> str:
         n = len(self.steps)
         if k == 0:
-            root = self.steps[0].consumer if self.steps else None
-            name = (root.label or "the output") if root is not None else "the output"
-            return f"step 0 of {n}: backward() starts at {name} with gradient 1"
-        s = self.steps[k - 1]
-        node = s.node.label or "a value"
-        consumer = s.consumer.label or f"the {s.consumer.op} node"
-        if isinstance(s.contribution, np.ndarray):
-            what = f"‖contribution‖ = {_num(float(np.linalg.norm(s.contribution)))} by the rule {s.local or '?'}"
-            total = f"‖{node}.grad‖ = {_num(float(np.linalg.norm(s.grad_after)))}"
-        else:
-            local = "?" if s.local is None else _num(s.local)
-            what = f"{_num(s.consumer_grad)} × {local} = {_num(s.contribution)}"
-            total = f"{node}.grad = {_num(s.grad_after)}"
-        return f"step {k} of {n}: {consumer} ({s.consumer.op}) sends {node} {what}; now {total}"
+            return f"step 0 of {n}: backward() starts at {self.names(self.root)} with gradient 1"
+        return f"step {k} of {n}: {self.steps[k - 1].describe()}"
 
     def html(self, standalone: bool = False) -> str:
-        """The player: slider, buttons and frames. ``standalone`` wraps it in a whole HTML page."""
+        """The player: slider, buttons, zoom and the frames; clicking a value explains it. ``standalone`` wraps it
+        in a whole HTML page."""
         uid = f"bp{next(_ids)}"
         figures = []
         for k, (svg, caption) in enumerate(zip(self.frames, self.captions)):
             figures.append(
                 f'<figure class="bp-frame" data-step="{k}" style="margin:0 0 12px 0">'
                 f'<figcaption style="font:13px sans-serif;margin:4px 0">{html.escape(caption)}</figcaption>'
-                f"{_inline(svg, f'{uid}f{k}')}</figure>")
+                f"{page.inline_svg(svg, f'{uid}f{k}')}</figure>")
         n = len(self.frames) - 1
         controls = (
             f'<div class="bp-controls" style="display:none;font:13px sans-serif;margin:6px 0">'
@@ -94,31 +92,32 @@ class BackwardAnimation:
             f'<input class="bp-slider" type="range" min="0" max="{n}" value="0" step="1" style="width:320px;vertical-align:middle"> '
             f'<span class="bp-counter">0 / {n}</span></div>')
         strip = ("display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:8px")
-        body = (f'<div id="{uid}" class="bp-animation">{controls}'
-                f'<div class="bp-frames" style="{strip}">{"".join(figures)}</div>'
+        frames = f'<div class="bp-frames" style="{strip}">{"".join(figures)}</div>'
+        tables = page.tables_for(self.root, self._last, self.steps)
+        body = (f'<div id="{uid}" class="bp-animation">{controls}{page.viewer(frames, tables, uid + "v")}'
                 f"<script>{_SCRIPT.replace('__ID__', uid)}</script></div>")
         if not standalone:
             return body
-        return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>backward pass, step by step</title></head>"
-                f"<body style=\"font-family:sans-serif;max-width:1000px\"><h3>The backward pass, one edge at a time</h3>"
-                f"{body}</body></html>")
+        return page.page("The backward pass, one edge at a time", body)
 
     def _repr_html_(self) -> str:
         return self.html()
 
     def save(self, path: str | Path) -> Path:
         """Write the self-contained page to ``path`` (UTF-8) and return the path."""
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"save_animation: the directory {str(path.parent)!r} does not exist")
+        path = page._writable(path, "save_animation")
         path.write_text(self.html(standalone=True), encoding="utf-8")
         return path
 
 
-def save_animation(root: Any, path: str | Path, show_local: bool = True, max_steps: int = MAX_STEPS) -> Path:
+def save_animation(root: Any, path: str | Path, show_local: bool = True, max_steps: int = MAX_STEPS,
+                   timeout: float | None = None) -> Path:
     """Write the backward pass from ``root`` as one self-contained HTML page: inline SVG frames, a slider and
-    buttons in plain JavaScript, nothing fetched. Opens from a file in any browser. Returns the path."""
-    return BackwardAnimation(root, show_local=show_local, max_steps=max_steps).save(path)
+    buttons, zoom and pan, and a click on a value shows how its gradient is made; plain JavaScript, nothing
+    fetched. Opens from a file in any browser. ``timeout``: seconds ``dot`` may take for all the frames (default
+    5 s plus a quarter second per frame). Returns the path."""
+    page._writable(path, "save_animation")  # a missing directory is an error before the frames are drawn
+    return BackwardAnimation(root, show_local=show_local, max_steps=max_steps, timeout=timeout).save(path)
 
 
 def step_through(root: Any, show_local: bool = True, max_steps: int = MAX_STEPS) -> Any:
@@ -152,7 +151,7 @@ def step_through(root: Any, show_local: bool = True, max_steps: int = MAX_STEPS)
 
 def _frame_html(anim: BackwardAnimation, k: int) -> str:
     return (f"<div style='font:13px sans-serif;margin:4px 0'>{html.escape(anim.captions[k])}</div>"
-            + _inline(anim.frames[k], f"w{k}"))
+            + page.inline_svg(anim.frames[k], f"w{k}"))
 
 
 def _widths(graph: summary.Graph, steps: list[Step]) -> dict[int, float]:
@@ -168,26 +167,19 @@ def _widths(graph: summary.Graph, steps: list[Step]) -> dict[int, float]:
     return {i: n * _CHAR_PT + 6 for i, n in longest.items()}
 
 
-def _render_all(sources: list[str]) -> list[str]:
+def _render_all(sources: list[str], timeout: float) -> list[str]:
     """Every frame through one ``dot`` process (it reads graph after graph), split at each SVG's start."""
     try:
-        done = subprocess.run(["dot", "-Tsvg"], input="\n".join(sources).encode(), capture_output=True, check=True)
-    except FileNotFoundError:
-        raise RuntimeError("step-through needs Graphviz's `dot` program: install Graphviz "
-                           "(e.g. `apt-get install graphviz` or `brew install graphviz`)") from None
-    except subprocess.CalledProcessError as e:
-        raise RuntimeError(f"dot failed on the step-through frames: {e.stderr.decode(errors='replace')[:500]}") from None
-    parts = done.stdout.decode().split("<?xml")[1:]
+        out = run_dot("\n".join(sources), "svg", timeout)
+    except DotTimeout:
+        raise RuntimeError(f"step-through: dot did not finish the {len(sources)} frames in {timeout:g} s; step through "
+                           "a smaller graph, or pass a larger timeout=") from None
+    except RuntimeError as e:
+        raise RuntimeError(f"step-through: {e}") from None
+    parts = out.decode().split("<?xml")[1:]
     if len(parts) != len(sources):
         raise RuntimeError(f"dot returned {len(parts)} SVG frames for {len(sources)} graphs")
     return ["<?xml" + p for p in parts]
-
-
-def _inline(svg: str, prefix: str) -> str:
-    """An SVG document as an element of a page: no XML prolog, ids unique per frame, scaled to the column."""
-    start = svg.index("<svg")
-    body = svg[start:].replace('id="', f'id="{prefix}_')
-    return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
 
 _SCRIPT = """

@@ -1,12 +1,18 @@
 """Tables for the checking tools' reports: one text form for a terminal, one HTML form for Jupyter.
 
 gradcheck, compare and audit all answer with a table of rows and a verdict per row. This module only
-lays out cells someone else has already formatted as strings; it knows nothing of gradients.
+lays out cells someone else has already formatted as strings; it knows nothing of gradients. Cells may hold
+user text (a label, a parameter's name): each passes through ``text.clean`` (no control characters, which a
+terminal would obey; no lone surrogates, which no page can encode; at most ``CELL_CHARS`` characters).
 """
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+
+from .text import clean
+
+CELL_CHARS = 200  # a longer cell is cut with an ellipsis
 
 # Row colours in HTML, by the verdict a report gives the row (anything else is left white).
 _BACKGROUND = {
@@ -19,6 +25,8 @@ _BACKGROUND = {
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None) -> str:
     """Columns padded to their widest cell; ``right[i]`` right-aligns column i (numbers)."""
     right = right or [False] * len(headers)
+    headers = [clean(h, CELL_CHARS) for h in headers]
+    rows = [[clean(c, CELL_CHARS) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
@@ -42,11 +50,12 @@ def html_table(
     def td(text: str, i: int, tag: str = "td") -> str:
         align = "right" if right[i] else "left"
         font = "font-family:monospace;white-space:nowrap;" if right[i] and tag == "td" else ""
-        return f'<{tag} style="{cell}text-align:{align};{font}">{html.escape(text)}</{tag}>'
+        return f'<{tag} style="{cell}text-align:{align};{font}">{html.escape(clean(text, CELL_CHARS))}</{tag}>'
 
     parts = ['<table style="border-collapse:collapse;font-size:13px;max-width:980px">']
     if caption:
-        parts.append(f'<caption style="text-align:left;font-weight:bold;padding:4px 0">{html.escape(caption)}</caption>')
+        parts.append(f'<caption style="text-align:left;font-weight:bold;padding:4px 0">'
+                     f'{html.escape(clean(caption, CELL_CHARS))}</caption>')
     parts.append("<tr>" + "".join(td(h, i, "th") for i, h in enumerate(headers)) + "</tr>")
     for r, verdict in zip(rows, verdicts):
         colour = _BACKGROUND.get(verdict, "#ffffff")
@@ -54,7 +63,7 @@ def html_table(
     parts.append("</table>")
     for line in [footer] if isinstance(footer, str) else footer:
         if line:
-            parts.append(f'<div style="font-size:13px;padding:2px 0;max-width:980px">{html.escape(line)}</div>')
+            parts.append(f'<div style="font-size:13px;padding:2px 0;max-width:980px">{html.escape(clean(line, 1000))}</div>')
     return "".join(parts)
 
 

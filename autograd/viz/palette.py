@@ -2,8 +2,9 @@
 
 A value's gradient g fills its ``grad`` cell: red for g > 0, blue for g < 0, the shade by log₁₀|g| between
 the smallest and largest |g| drawn (so 1e-6 and 1e+2 are both visible), light grey for exactly 0 and white
-with ``?`` for "not computed yet". Tensors have no single sign; their cell is shaded purple by the RMS of
-their gradient, ‖g‖/√n. Borders say what a value *is*: input, parameter, constant, intermediate, output.
+with ``?`` for "not computed yet". Tensors have no single sign; their cell is shaded purple by ‖g‖, the norm
+their box prints. The key shows only numbers some box shows, formatted as the boxes format them. Borders say
+what a value *is*: a leaf you made, an input, a parameter, a constant, an intermediate result, the output.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ _MAGNITUDE = ((0xEF, 0xE7, 0xF5), (0x9E, 0x7B, 0xC2))  # pale to strong purple, 
 
 # role -> (border colour, border width, dashed)
 ROLE_STYLE = {
-    "input": ("#1b7837", 2, False),
+    "leaf (trainable)": ("#1b7837", 2, False),
+    "input": ("#5aae61", 2, False),
     "parameter": ("#b35806", 2, False),
     "constant": ("#9a9a9a", 1, True),
     "intermediate": ("#555555", 1, False),
@@ -31,11 +33,12 @@ ROLE_STYLE = {
 
 
 class Scale:
-    """Maps a gradient to a fill colour; built from every gradient that will be drawn."""
+    """Maps a gradient to a fill colour; built from every gradient that will be drawn (for tensors, every ‖g‖)."""
 
     def __init__(self, grads: Iterable[float]) -> None:
-        logs = [math.log10(abs(g)) for g in grads if g and math.isfinite(g)]
-        self.empty = not logs  # no nonzero gradient drawn: the key shows only "?" and 0
+        self.values = [g for g in grads if math.isfinite(g)]
+        logs = [math.log10(abs(g)) for g in self.values if g]
+        self.empty = not logs  # no nonzero gradient drawn
         self.lo = min(logs) if logs else 0.0
         self.hi = max(logs) if logs else 0.0
 
@@ -48,15 +51,34 @@ class Scale:
         ends = _MAGNITUDE if not signed else _POSITIVE if g > 0 else _NEGATIVE
         return _mix(ends, min(max(t, 0.0), 1.0))
 
-    def legend_cells(self, signed: bool) -> list[tuple[str, str]]:
-        """(text, colour) from the most negative to the most positive gradient drawn."""
-        small, big = 10.0**self.lo, 10.0**self.hi
-        if self.empty:
-            return [("0", ZERO), ("? not computed yet", UNKNOWN)]
-        if not signed:
-            return [("‖g‖/√n", "#ffffff"), (_num(small), _mix(_MAGNITUDE, 0.0)), (_num(big), _mix(_MAGNITUDE, 1.0))]
-        return [(f"−{_num(big)}", _mix(_NEGATIVE, 1.0)), (f"−{_num(small)}", _mix(_NEGATIVE, 0.0)), ("0", ZERO),
-                (_num(small), _mix(_POSITIVE, 0.0)), (_num(big), _mix(_POSITIVE, 1.0)), ("?", UNKNOWN)]
+    def legend_cells(self, signed: bool, zero: bool = False, unknown: bool = False) -> list[tuple[str, str]]:
+        """(text, colour) for the key, from the most negative to the most positive gradient drawn: for each sign
+        present, its extremes (one cell when they print alike), then 0 and ? when some box shows them."""
+        cells = []
+        neg = [g for g in self.values if g < 0]
+        pos = [g for g in self.values if g > 0]
+        if signed and neg:
+            cells += self._pair(min(neg), max(neg), signed)
+        if zero or any(g == 0 for g in self.values):
+            cells.append(("0", ZERO))
+        if pos:
+            cells += self._pair(min(pos), max(pos), signed)
+        if unknown:
+            cells.append(("? not computed yet" if not self.values else "?", UNKNOWN))
+        return cells
+
+    def _pair(self, a: float, b: float, signed: bool) -> list[tuple[str, str]]:
+        """Cells for ``a`` and ``b`` (a ≤ b), printed as the boxes print them; one cell when they print alike."""
+        cells = [(number(a), self.colour(a, signed)), (number(b), self.colour(b, signed))]
+        return cells[:1] if cells[0][0] == cells[1][0] else cells
+
+
+def number(x: object) -> str:
+    """A number as boxes and the key print it: four significant digits (%.4g)."""
+    try:
+        return format(x + 0.0 if type(x) is float else x, ".4g")  # + 0.0: -0.0 prints as 0
+    except (TypeError, ValueError):
+        return str(x)
 
 
 def _mix(ends: tuple[tuple[int, int, int], tuple[int, int, int]], t: float) -> str:
@@ -67,7 +89,3 @@ def _mix(ends: tuple[tuple[int, int, int], tuple[int, int, int]], t: float) -> s
 def _hex(rgb: tuple[int, int, int]) -> str:
     r, g, b = rgb
     return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def _num(x: float) -> str:
-    return format(x, ".2g")

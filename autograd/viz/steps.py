@@ -17,14 +17,17 @@ own backward rule, the same code ``backward()`` runs:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import local_rules
 from .. import value as _value
 from ..graph import topological_order
+from . import local_rules
+from .names import Names, fallback
+from .palette import number
+from .text import clean
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Step:
     ``Tensor``, ``None`` when unknown), and ``grad_after`` is everything ``node`` has received so far in
     this pass (for a leaf with an older gradient, that plus what it had). ``slot`` says which of
     ``consumer.inputs`` the edge comes from (``x * x`` has slots 0 and 1); ``index`` counts from 1.
+    ``names`` names the graph's values, labelled or not (``autograd.viz.names``), for ``describe`` and ``repr``.
     """
 
     index: int
@@ -45,11 +49,28 @@ class Step:
     consumer_grad: Any
     contribution: Any
     grad_after: Any
+    names: Any = field(default=None, repr=False, compare=False)
+
+    def name(self, node: Any) -> str:
+        """What this step calls ``node``: its label, or the short name unlabelled values get (``v3``, ``(tanh)#2``)."""
+        return self.names(node) if self.names is not None else fallback(node)
+
+    def describe(self) -> str:
+        """The step as a sentence: ``o (tanh) sends n 1 × 0.5 = 0.5; now n.grad = 0.5``."""
+        node, consumer = self.name(self.node), self.name(self.consumer)
+        op = self.consumer.op or "?"
+        who = consumer if consumer == f"({op})" or consumer.startswith(f"({op})#") else f"{consumer} ({op})"
+        if isinstance(self.contribution, np.ndarray):
+            what = f"‖contribution‖ = {_norm(self.contribution)} by the rule {clean(self.local or '?', 80)}"
+            total = f"‖{node}.grad‖ = {_norm(self.grad_after)}"
+        else:
+            local = "?" if self.local is None else number(self.local)
+            what = f"{number(self.consumer_grad)} × {local} = {number(self.contribution)}"
+            total = f"{node}.grad = {number(self.grad_after)}"
+        return f"{who} sends {node} {what}; now {total}"
 
     def __repr__(self) -> str:
-        name = self.node.label or "·"
-        op = self.consumer.op or "?"
-        return f"Step({self.index}: {name} ← ({op}), contribution {_short(self.contribution)}, grad {_short(self.grad_after)})"
+        return f"Step {self.index}: {self.describe()}"
 
 
 def backward_steps(root: Any, grad: object = None) -> Iterator[Step]:
@@ -61,18 +82,28 @@ def backward_steps(root: Any, grad: object = None) -> Iterator[Step]:
     ``Tensor.backward``, interior tensors keep no ``.grad``: their running sums are in the steps.
     """
     if isinstance(root.data, np.ndarray):
-        return _tensor_steps(root, grad, apply=True)
+        return _named(_tensor_steps(root, grad, apply=True), root)
     if grad is not None:
         raise TypeError("backward_steps: a Value's backward takes no seed gradient (it is always 1)")
-    return _value_steps(root, apply=True)
+    return _named(_value_steps(root, apply=True), root)
 
 
 def replay(root: Any) -> list[Step]:
     """The steps of a fresh backward pass from ``root`` (every gradient starting at 0), leaving every
     ``.grad`` as it was. The same steps ``backward_steps`` yields, when no leaf had a gradient before."""
     if isinstance(root.data, np.ndarray):
-        return list(_tensor_steps(root, None if root.data.size == 1 else np.ones_like(root.data), apply=False))
-    return list(_value_steps(root, apply=False))
+        steps = list(_tensor_steps(root, None if root.data.size == 1 else np.ones_like(root.data), apply=False))
+    else:
+        steps = list(_value_steps(root, apply=False))
+    return list(_named(iter(steps), root))
+
+
+def _named(steps: Iterator[Step], root: Any) -> Iterator[Step]:
+    """The same steps, each knowing the names of the graph's values (one ``Names`` shared by all of them)."""
+    names = Names(root)
+    for s in steps:
+        object.__setattr__(s, "names", names)  # a frozen dataclass: set once, here, before anyone sees the step
+        yield s
 
 
 def seed(root: Any) -> Any:
@@ -234,7 +265,5 @@ def _tensor_edges(root: Any, first: np.ndarray, apply: bool) -> Iterator[Step]:
             yield Step(index, parent, node, slot, local_rules.tensor_rule(node, slot), g, pg, after)
 
 
-def _short(x: Any) -> str:
-    if isinstance(x, np.ndarray):
-        return f"{x.shape} ‖·‖={float(np.linalg.norm(x)):.4g}"
-    return format(x, ".4g") if isinstance(x, float) else str(x)
+def _norm(x: np.ndarray) -> str:
+    return number(float(np.linalg.norm(np.asarray(x, dtype=np.float64))))

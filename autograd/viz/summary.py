@@ -3,35 +3,40 @@
 Three steps, each cheap enough for a graph of 100,000 values (one pass over the edges each):
 
 1. ``walk(root)``: every value once, nearest the root first, with its inputs as positions.
-2. Roles and modules. A leaf is an *input*, a *parameter* or a *constant*; the root is the *output*; the
-   rest are *intermediate*. ``nn`` modules name their parameters with their ``state_dict`` names
-   (``layers.0.neurons.3.w.1``, ``0.weight``), so the module owning a parameter is its name minus the last
-   part. An op joins a module when it mixes that module's parameters with something else (a neuron's
-   ``dot``, a ``linear``), and, in scalar graphs, the activation right after a neuron's ``dot`` joins too.
-3. ``summarise``: when a graph is over budget, repeated structure collapses. Members of one module
-   become one box (for scalar graphs the box is a whole layer: the neurons of ``layers.0`` over every
-   data point); every other op is grouped with the ops that did the same thing to the same kinds of
-   input (its *signature*: op, label and its inputs' groups), so the 100 ``relu`` margins of a hinge
-   loss become one box ``relu ×100``. ``cut`` then keeps the boxes nearest the root within ``max_nodes``.
+2. Roles and modules. Roles come from facts the engine records (``.role``), never from a label's spelling:
+   a *parameter* is a leaf an ``nn`` module owns (or one given to ``autograd.mark_parameter``); a *constant* is
+   a number an op lifted (the 2 in ``x * 2``); any other leaf is one you made: a *leaf (trainable)* when it
+   gets a gradient (every ``Value``; a ``Tensor`` with ``requires_grad``), an *input* when it does not (a
+   ``Tensor`` of data). The root is the *output*; the rest are *intermediate*. ``nn`` modules name their
+   parameters with their ``state_dict`` names (``layers.0.neurons.3.w.1``, ``0.weight``), so the module owning
+   a parameter is its name minus the last part. An op joins a module when it mixes that module's parameters
+   with something else (a neuron's ``dot``, a ``linear``), and, in scalar graphs, the activation right after a
+   neuron's ``dot`` joins too.
+3. ``summarise``: repeated structure collapses. Members of one module become one box (``per="layer"``: for
+   scalar graphs the box is a whole layer, the neurons of ``layers.0`` over every data point; ``per="neuron"``:
+   one box per neuron); every other op is grouped with the ops that did the same thing to the same kinds of
+   input (its *signature*: op, label and its inputs' groups), so the 100 ``relu`` margins of a hinge loss
+   become one box ``relu ×100``. At most ``max_nodes`` boxes are kept, those nearest the root.
 
-Only ``.data``, ``.grad``, ``.op``, ``.inputs``, ``.label`` (and a Tensor's ``.requires_grad``) are read.
+Only ``.data``, ``.grad``, ``.op``, ``.inputs``, ``.label``, ``.role`` (and a Tensor's ``.requires_grad``) are read.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-OUTPUT, PARAMETER, INPUT, CONSTANT, INTERMEDIATE = "output", "parameter", "input", "constant", "intermediate"
-ROLES = (INPUT, PARAMETER, CONSTANT, INTERMEDIATE, OUTPUT)
-
-# A scalar leaf is a parameter when its name is one an nn module gives (``w.0``, ``0.weight``,
-# ``layers.0.neurons.3.w.1``) or the textbook spelling of a weight (``w1``, ``weight``). A bare ``b`` is a
-# parameter only where a neuron (a ``dot``) reads it: elsewhere it is just the letter after ``a``.
-_PARAM_NAME = re.compile(r"^(?:w|weight)(?:\.?\d+)?$")
-_BIAS_NAME = re.compile(r"^(?:b|bias)(?:\.?\d+)?$")
+OUTPUT, PARAMETER, LEAF, INPUT, CONSTANT, INTERMEDIATE = (
+    "output", "parameter", "leaf (trainable)", "input", "constant", "intermediate")
+ROLES = (LEAF, INPUT, PARAMETER, CONSTANT, INTERMEDIATE, OUTPUT)
+# What each leaf role means, for the legend: the rule, in a few words.
+ROLE_RULES = {
+    PARAMETER: "parameter: owned by an nn module (or given to mark_parameter)",
+    LEAF: "leaf (trainable): a value you made, not an op; it gets a gradient",
+    INPUT: "input: a tensor you made without requires_grad",
+    CONSTANT: "constant: a number an op lifted (the 2 in x * 2)",
+}
 _ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid"})  # the nonlinearity a scalar Neuron applies to its dot
 
 
@@ -44,7 +49,9 @@ class Graph:
     inputs: list[list[int]]
     is_tensor: bool
     consumers: list[int] = field(default_factory=list)  # how many uses each value has
-    ops: list[str] = field(default_factory=list)  # each value's .op, read once
+    ops: list[str] = field(default_factory=list)  # each value's .op, read once ("sum of 100" for a chain)
+    chains: dict[int, Any] = field(default_factory=dict)  # position -> chains.Chain, for a collapsed run of ops
+    folded: int = 0  # values of the walked graph not in this one (the inner ops of chains, sum()'s 0)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -92,32 +99,22 @@ def layer_of(module: str) -> str:
 
 
 def role_of(node: Any, is_root: bool, is_tensor: bool, interior: bool) -> str:
+    """The role a value is drawn with, from ``node.role`` (see the module docstring)."""
     if is_root:
         return OUTPUT
     if interior:
         return INTERMEDIATE
-    label = node.label
-    if is_tensor:
-        if node.requires_grad:
-            return PARAMETER
-        return INPUT if label or node.data.size > 1 else CONSTANT
-    if not label:
-        return CONSTANT
-    if type(label) is not str:  # a str subclass: the name an nn module gave it (nn.module.AutoLabel)
+    role = getattr(node, "role", "input")
+    if role == "parameter":
         return PARAMETER
-    return PARAMETER if "." in label or _PARAM_NAME.match(label) else INPUT
+    if role == "constant":
+        return CONSTANT
+    return INPUT if is_tensor and not node.requires_grad else LEAF
 
 
 def roles(graph: Graph) -> list[str]:
     t, inputs = graph.is_tensor, graph.inputs
-    role = [role_of(n, i == 0, t, bool(inputs[i])) for i, n in enumerate(graph.nodes)]
-    if not t:
-        for i, op in enumerate(graph.ops):
-            if op == "dot":
-                for k in inputs[i]:
-                    if role[k] == INPUT and _BIAS_NAME.match(graph.nodes[k].label):
-                        role[k] = PARAMETER
-    return role
+    return [role_of(n, i == 0, t, bool(inputs[i])) for i, n in enumerate(graph.nodes)]
 
 
 def modules(graph: Graph, role: list[str]) -> list[str | None]:
@@ -157,6 +154,11 @@ def modules(graph: Graph, role: list[str]) -> list[str | None]:
     return owner
 
 
+def has_neurons(owner: list[str | None]) -> bool:
+    """Whether some value belongs to a neuron of a scalar layer (so a per-neuron summary differs from per-layer)."""
+    return any(m is not None and layer_of(m) != m for m in set(owner))
+
+
 def describe_module(prefix: str, members: list[Any], is_tensor: bool) -> str:
     """``0: Linear(784→128)`` for a tensor module (inferred from its weight's shape and its op; ``+ ReLU`` when
     Sequential fused the ReLU after it into the same node, ``linear_relu``), or
@@ -186,6 +188,9 @@ def describe_module(prefix: str, members: list[Any], is_tensor: bool) -> str:
         return prefix
     nin = max(neurons.values())
     act = ", " + "/".join(sorted(acts)) if acts else ", linear"
+    layer = layer_of(prefix)
+    if layer != prefix:  # one neuron of a layer
+        return f"{layer} · neuron {prefix.rpartition('.')[2]}: Neuron({nin}){act}"
     return f"{name}Layer({nin}→{len(neurons)}){act}"
 
 
@@ -213,13 +218,58 @@ class View:
     hidden_edges: set[str] = field(default_factory=set)  # boxes that lost an input to the cut
 
 
-def summarise(graph: Graph, role: list[str], owner: list[str | None], max_nodes: int | None = None) -> View:
+def summarise(graph: Graph, role: list[str], owner: list[str | None], max_nodes: int | None = None,
+              per: str = "layer", grouping: tuple[list[int], list[Any]] | None = None) -> View:
     """Collapse repeated structure (see the module docstring); values that are one of a kind stay single.
-    Keeps at most ``max_nodes`` boxes, those whose first value is nearest the root."""
+    ``per="layer"``: one box per layer of a scalar MLP (per module of a tensor model); ``per="neuron"``: one box
+    per neuron. Keeps at most ``max_nodes`` boxes, those whose first value is nearest the root. ``grouping`` is
+    what ``groups`` returned for the same graph and ``per``, to cut one summary at several sizes cheaply."""
+    group, keys = grouping if grouping is not None else groups(graph, role, owner, per)
+    inputs = graph.inputs
+    n = len(inputs)
+    # The groups nearest the root, in breadth-first order of their first member (the root's comes first);
+    # only those become boxes, so a 100,000-value chain costs a scan, not 100,000 boxes.
+    box_of: dict[int, Box] = {}
+    boxes: list[Box] = []
+    hidden = 0
+    for i in range(n):
+        g = group[i]
+        box = box_of.get(g)
+        if box is None:
+            if max_nodes is not None and len(boxes) >= max_nodes:
+                hidden += 1
+                continue
+            key = keys[g]
+            module = key[0] == "module"
+            box = box_of[g] = Box(f"g{len(boxes)}", "module" if module else "group", [], key[1] if module else "")
+            boxes.append(box)
+        box.members.append(i)
+    for box in boxes:
+        if box.kind == "group" and len(box.members) == 1:
+            box.kind = "value"
+            box.key = f"n{box.members[0]}"
+    edges: dict[tuple[str, str], int] = {}
+    lost: set[str] = set()
+    for box in boxes:
+        head = box.key
+        for i in box.members:
+            for k in inputs[i]:
+                tail_box = box_of.get(group[k])
+                if tail_box is None:
+                    lost.add(head)
+                elif tail_box is not box:
+                    edge = (tail_box.key, head)
+                    edges[edge] = edges.get(edge, 0) + 1
+    return View(boxes, edges, hidden, lost)
+
+
+def groups(graph: Graph, role: list[str], owner: list[str | None], per: str = "layer") -> tuple[list[int], list[Any]]:
+    """The group of every value (a small int) and each group's key: ``("module", prefix)``, a leaf class
+    ``("leaf", role, label, consumer's group)``, ``("root",)`` or an op signature ``(op, label, is root, input groups)``."""
+    by_layer = per == "layer"
     nodes, inputs, ops = graph.nodes, graph.inputs, graph.ops
     n = len(nodes)
     scalar = not graph.is_tensor
-    # Every group is a small int, interned from its key: ("module", prefix), ("leaf", role) or an op signature.
     intern: dict[Any, int] = {}
     keys: list[Any] = []
 
@@ -234,7 +284,7 @@ def summarise(graph: Graph, role: list[str], owner: list[str | None], max_nodes:
     for i in range(n):
         m = owner[i]
         if m is not None:
-            group[i] = group_id(("module", layer_of(m) if scalar else m))
+            group[i] = group_id(("module", layer_of(m) if scalar and by_layer else m))
     # A signature needs its inputs' groups first: visit inputs before consumers. Leaves are grouped by
     # role only here, and split below by who uses them.
     leaf_class = {r: group_id(("leaf", r)) for r in ROLES}
@@ -263,40 +313,7 @@ def summarise(graph: Graph, role: list[str], owner: list[str | None], max_nodes:
                 group[k] = group_id(("leaf", role[k], nodes[k].label, group[i]))
     if free[0]:
         group[0] = group_id(("root",))
-    # The groups nearest the root, in breadth-first order of their first member (the root's comes first);
-    # only those become boxes, so a 100,000-value chain costs a scan, not 100,000 boxes.
-    box_of: dict[int, Box] = {}
-    boxes: list[Box] = []
-    hidden = 0
-    for i in range(n):
-        g = group[i]
-        box = box_of.get(g)
-        if box is None:
-            if max_nodes is not None and len(boxes) >= max_nodes:
-                hidden += 1
-                continue
-            key = keys[g]
-            module = key[0] == "module"
-            box = box_of[g] = Box(f"g{len(boxes)}", "module" if module else "group", [], key[1] if module else "")
-            boxes.append(box)
-        box.members.append(i)
-    for box in boxes:
-        if box.kind == "group" and len(box.members) == 1:
-            box.kind = "value"
-            box.key = f"n{box.members[0]}"
-    edges: dict[tuple[str, str], int] = {}
-    lost: set[str] = set()
-    for g, box in box_of.items():
-        head = box.key
-        for i in box.members:
-            for k in inputs[i]:
-                tail_box = box_of.get(group[k])
-                if tail_box is None:
-                    lost.add(head)
-                elif tail_box is not box:
-                    edge = (tail_box.key, head)
-                    edges[edge] = edges.get(edge, 0) + 1
-    return View(boxes, edges, hidden, lost)
+    return group, keys
 
 
 def _inputs_first(graph: Graph) -> list[int]:
@@ -322,16 +339,11 @@ def _inputs_first(graph: Graph) -> list[int]:
     return order
 
 
-def single_view(graph: Graph) -> View:
-    """Every value its own box (the graph drawn whole); edges are drawn per use by the renderer."""
-    return View([Box(f"n{i}", "value", [i]) for i in range(len(graph.nodes))], {})
-
-
-def cut(view: View, graph: Graph, max_nodes: int | None) -> View:
-    """Keep the ``max_nodes`` values nearest the root of a single view (it is breadth-first already)."""
-    if max_nodes is None or len(view.boxes) <= max_nodes:
+def whole(graph: Graph, max_nodes: int | None = None) -> View:
+    """Every value its own box, or the ``max_nodes`` nearest the root (without making a box for the rest)."""
+    n = len(graph.nodes) if max_nodes is None else min(max_nodes, len(graph.nodes))
+    view = View([Box(f"n{i}", "value", [i]) for i in range(n)], {})
+    if n == len(graph.nodes):
         return view
-    boxes = view.boxes[:max_nodes]
-    kept = {b.members[0] for b in boxes}
-    lost = {f"n{i}" for i in kept if any(k not in kept for k in graph.inputs[i])}
-    return View(boxes, {}, len(view.boxes) - max_nodes, lost)
+    lost = {f"n{i}" for i in range(n) if any(k >= n for k in graph.inputs[i])}
+    return View(view.boxes, {}, len(graph.nodes) - n, lost)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,14 +13,16 @@ from ..serialization import atomic_write
 
 def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Path, title: str = "", *,
                  step_losses: Sequence[float] = (), steps_per_epoch: int | None = None,
-                 flow: GradientFlow | None = None, stop: str = "", stop_at: float | None = None) -> None:
+                 flow: GradientFlow | None = None, stop: str = "", stop_at: float | None = None) -> Any:
     """A PNG of the run, written atomically: training loss and test accuracy per epoch, gradient flow.
 
-    The loss panel (log scale) shows each batch's loss (``step_losses``, faint) and the epoch means; the
-    accuracy panel the finished epochs, or says that none finished; with ``flow``, a second row shows
+    The loss panel (log scale) shows each batch's loss (``step_losses``, faint, at the end of its step) and
+    the epoch means, each in the middle of its epoch's batches: it is their mean, so at the epoch's end it would
+    sit above a falling batch curve. The accuracy panel shows the finished
+    epochs (measured at each epoch's end), or says that none finished; with ``flow``, a second row shows
     gradient norms per layer and the activations' mean derivative. ``stop`` (e.g. "stopped at epoch 2,
     step 5/7: training loss is nan") labels a line at ``stop_at`` (in epochs) where training stopped.
-    Draws on a bare ``Figure`` with the Agg canvas: no GUI, no pyplot state.
+    Draws on a bare ``Figure`` with the Agg canvas: no GUI, no pyplot state. Returns the Figure.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: ~0.3 s, only needed once
     from matplotlib.figure import Figure
@@ -35,7 +38,9 @@ def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Pat
         ax_loss.plot(steps, step_losses, color="tab:blue", alpha=0.3, lw=0.8, label="batch",
                      marker="." if len(step_losses) <= 50 else None)
     if len(losses):
-        ax_loss.plot(epochs, losses, marker="o", color="tab:blue", label="epoch mean")
+        # Epoch k's batches end at k - 1 + j/S (j = 1..S): their mean belongs at the mean of those places.
+        centres = epochs - 0.5 + (0.5 / steps_per_epoch if steps_per_epoch else 0.0)
+        ax_loss.plot(centres, losses, marker="o", color="tab:blue", label="epoch mean")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy (log scale)", title="training loss")
     if stop and stop_at is not None:
         ax_loss.axvline(stop_at, color="tab:red", ls="--", lw=1, label=stop)
@@ -71,3 +76,4 @@ def plot_history(losses: Sequence[float], accuracies: Sequence[float], path: Pat
         fig.suptitle(title)
     with atomic_write(path, "wb") as f:
         fig.savefig(f, format="png", dpi=100)
+    return fig
