@@ -1,7 +1,8 @@
 """What the scalar and tensor engines share: grad mode, the node-creation hook, and a topological order.
 
 Grad mode is one process-wide switch (as in micrograd; PyTorch keeps one per thread). Every op reads
-``grad_mode.state`` once, when it makes its node, because ops run millions of times:
+``grad_mode.state`` (or ``grad_mode.recording``, True for RECORD) once, when it makes its node, because ops run
+millions of times:
 
     RECORD   record the node (its op and inputs), the normal case
     WATCH    record it and hand it to the watchers: ``detect_anomaly`` and ``audit`` register here
@@ -43,12 +44,13 @@ class Watcher(Protocol):
 
 
 class _GradMode:
-    __slots__ = ("_enabled", "state", "watchers")
+    __slots__ = ("_enabled", "recording", "state", "watchers")
 
     def __init__(self) -> None:
         self._enabled = True
         self.watchers: tuple[Watcher, ...] = ()
         self.state = RECORD
+        self.recording = True  # state is RECORD: the one test the hot path makes
 
     @property
     def enabled(self) -> bool:
@@ -61,6 +63,7 @@ class _GradMode:
 
     def _update(self) -> None:
         self.state = OFF if not self._enabled else (WATCH if self.watchers else RECORD)
+        self.recording = self.state == RECORD
 
     def watch(self, watcher: Watcher) -> None:
         self.watchers = (*self.watchers, watcher)

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from operator import mul as _mul
 
-from .graph import OFF, RECORD, grad_mode, set_grad_enabled, topological_order_of
+from .graph import OFF, grad_mode, set_grad_enabled, topological_order_of
 
 Number = int | float
 
@@ -483,12 +483,11 @@ def _make(data: float, op: str, a: object, b: object = None) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    state = grad_mode.state
-    if state is RECORD:
+    if grad_mode.recording:  # one attribute test on the hot path: recording, nobody watching
         out._op = op
         out._a = a
         out._b = b
-    elif state is OFF:
+    elif grad_mode.state is OFF:
         out._op = ""
         out._a = _NO_GRAD
         out._b = None
