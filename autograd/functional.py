@@ -85,15 +85,15 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
             result.append(_unused(i, allow_unused, x))
             continue
         g = entry[1]
-        if not isinstance(g, Tensor):
-            g = Tensor(np.asarray(g, dtype=x.data.dtype))
+        if not isinstance(g, Tensor):  # first order: numbers, a constant (compare reads its numbers, not a .grad)
+            g = _tensor._constant(np.asarray(g, dtype=x.data.dtype))
         result.append(g)
     return tuple(result)
 
 
 def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[object, ...], create_graph: bool,
                 allow_unused: bool) -> tuple[Value | None, ...]:
-    seeds = [1.0 if v is None else v if create_graph and isinstance(v, Value) else float(v) for v in vs]
+    seeds = [_value.seed_for(v, create_graph) for v in vs]
     with enable_grad() if create_graph else no_grad():
         found = _value.gradients(outs, seeds, create_graph)
     result: list[Value | None] = []
@@ -103,7 +103,7 @@ def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[objec
             result.append(_unused(i, allow_unused, x))
             continue
         g = entry[1]
-        result.append(g if isinstance(g, Value) else Value(g))
+        result.append(g if isinstance(g, Value) else _value._lift(g))  # first order: a constant
     return tuple(result)
 
 

@@ -302,7 +302,9 @@ class Tensor:
     def role(self) -> str:
         """What this tensor is, from facts, never from its label: 'result' (made by an op that records a graph),
         'parameter' (a leaf an ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op
-        lifted, as the 2 in ``x * 2``) or 'input' (any other leaf: data you made, with or without requires_grad)."""
+        lifted, as the 2 in ``x * 2``), 'seed' (the gradient a ``create_graph`` backward pass starts from: every node
+        of a gradient's graph depends on it) or 'input' (any other leaf: data you made, with or without
+        requires_grad)."""
         if self._backward is not None:
             return "result"
         return getattr(self, "_role", "input")  # the slot is set only by mark_parameter and lifted numbers
@@ -1513,6 +1515,7 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[np.ndarray | Tensor],
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Tensor):
             seed = Tensor(seed)
+            seed._role = "seed"  # every node of the gradient's graph depends on it: how drawings tell them apart
         elif not create_graph and isinstance(seed, Tensor):
             seed = seed.data
         prev = pending.get(id(root))

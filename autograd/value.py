@@ -19,6 +19,7 @@ Node layout (``_a``, ``_b`` depend on the op)::
 
     leaf you made        _op ""            _a None          _b None     (role "input")
     number lifted by op  _op ""            _a _CONSTANT     _b None     (role "constant": the 2 in x * 2)
+    backward's seed      _op ""            _a _SEED         _b None     (role "seed": where a create_graph pass starts)
     parameter            _op ""            _a _PARAMETER    _b None     (role "parameter": mark_parameter, nn modules)
     made under no_grad   _op ""            _a _NO_GRAD      _b None     (role "constant": backward() refuses it)
     unary  f(a)          _op "exp" ...     _a a             _b None (or the number k for "**" and "rpow")
@@ -94,10 +95,11 @@ class Value:
     def role(self) -> str:
         """What this value is, from facts, never from its label: 'result' (made by an op), 'parameter' (a leaf an
         ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op lifted, as the 2 in
-        ``x * 2``, or a result computed under ``no_grad``) or 'input' (any other leaf you made)."""
+        ``x * 2``, or a result computed under ``no_grad``), 'seed' (the 1 a ``create_graph`` backward pass starts
+        from: every node of a gradient's graph depends on it) or 'input' (any other leaf you made)."""
         if self._op:
             return "result"
-        return _LEAF_ROLES.get(id(self._a), "input")
+        return _LEAF_ROLES.get(id(self._a), "input")  # 'seed' too: the 1 a create_graph backward starts from
 
     def _mark_parameter(self) -> None:  # see autograd.graph.mark_parameter
         self._a = _PARAMETER
@@ -473,7 +475,8 @@ _new = object.__new__
 _NO_GRAD = ("made under no_grad",)  # marks a constant made by an op under no_grad (see the node layout)
 _CONSTANT = ("a number lifted into an op",)  # a leaf's _a says what it is (see the node layout)
 _PARAMETER = ("a parameter",)
-_LEAF_ROLES = {id(_NO_GRAD): "constant", id(_CONSTANT): "constant", id(_PARAMETER): "parameter"}
+_SEED = ("the 1 a create_graph backward pass starts from",)
+_LEAF_ROLES = {id(_NO_GRAD): "constant", id(_CONSTANT): "constant", id(_PARAMETER): "parameter", id(_SEED): "seed"}
 
 
 def _make(data: float, op: str, a: object, b: object = None) -> Value:
@@ -773,12 +776,24 @@ def _inputs_of(v: Value) -> tuple[Value, ...]:
     return v.inputs
 
 
+def seed_for(gradient: object, create_graph: bool) -> float | Value:
+    """What a backward pass starts from: ``gradient`` (default 1) as a number, or under ``create_graph`` as a Value
+    (a leaf whose role is 'seed' when it is not the caller's own Value: every node of the gradient's graph
+    depends on it, which is how drawings tell the backward pass's nodes from the forward's)."""
+    seed = 1.0 if gradient is None else gradient
+    if type(seed) is Value:
+        return seed if create_graph else seed.data
+    seed = _as_float(seed)
+    if create_graph:
+        seed = _lift(seed)
+        seed._a = _SEED
+    return seed
+
+
 def _backward_general(root: Value, gradient: object, create_graph: bool) -> None:
     """``backward()`` with a seed, under watchers, or with ``create_graph``: the same semantics as the plain pass
     (interior grads replaced, leaf grads accumulated), through ``gradients``."""
-    seed = 1.0 if gradient is None else gradient
-    if type(seed) is not Value:
-        seed = _as_float(seed)
+    seed = seed_for(gradient, create_graph)
     _interior_order(root)  # zeroes every interior grad, as the plain pass does
     with set_grad_enabled(create_graph):
         grads = gradients((root,), (seed,), create_graph)
