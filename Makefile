@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup train test bench notebook
+.PHONY: setup train test lint bench notebook
 
 setup:
 	@PYTHON=$(PYTHON) bash scripts/setup.sh
@@ -14,8 +14,12 @@ setup:
 train: setup
 	$(PY) -m nn.train
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q
+
+# ruff with the rule set in pyproject.toml ([tool.ruff.lint]); `make test` runs it first.
+lint: setup
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) benchmarks/import_time.py

@@ -1,13 +1,20 @@
 """autograd — values that remember how they were made, and reverse-mode differentiation through them.
 
 ``Value`` is the scalar engine (one number per node: for seeing and checking gradients); ``Tensor`` is the
-NumPy engine (one array per node: for training). Both share ``no_grad``.
+NumPy engine (one array per node: for training). Both share ``no_grad`` and ``grad``, and both differentiate
+their own gradients again (``create_graph=True``).
+
+The engine is the top-level files: ``graph`` (grad mode, the node-creation hook, topological order), ``value``,
+``tensor``, ``function`` (your own ops) and ``functional`` (grad, jacobian, hessian, ...). Built on it:
+``check/`` (is this gradient right?) and ``viz/`` (what does this graph look like?).
 """
+from . import functional
 from .check import (AnomalyError, AuditReport, CompareReport, GradcheckError, GradcheckReport, audit, compare,
                     detect_anomaly, gradcheck)
-from .function import Function, FunctionCtx
+from .function import Function, FunctionCtx, once_differentiable
+from .functional import grad
 from .graph import enable_grad, is_grad_enabled, mark_parameter, no_grad, set_grad_enabled
-from .tensor import Tensor, as_tensor, unbroadcast
+from .tensor import Tensor, as_tensor, cat, rule_text, stack, unbroadcast, where
 from .value import Value
 from .viz import Explanation, draw_dot, explain
 
@@ -26,4 +33,8 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function", "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit", "backward_steps", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "save_animation", "save_html", "set_grad_enabled", "step_through", "unbroadcast"]
+__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function",
+           "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit",
+           "backward_steps", "cat", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "functional",
+           "grad", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "once_differentiable", "rule_text",
+           "save_animation", "save_html", "set_grad_enabled", "stack", "step_through", "unbroadcast", "where"]

@@ -19,22 +19,29 @@ argument of ``forward`` (None where there is none); a wrong count, or a gradient
 error naming the Function. A wrong *value* is what ``gradcheck`` and ``audit`` are for.
 
 In the graph a Function is one node: its ``op`` is the class name (``"Swish"``) and its ``inputs`` are the
-Tensor (or Value) arguments. The backward closure of a Tensor node carries the ctx as ``backward.ctx``; a
+Tensor (or Value) arguments. The backward rule of a Tensor node carries the ctx as ``backward.ctx``; a
 Value node has ``_op == "function"``, ``_a`` = the input Values and ``_b`` = the ctx.
+
+Differentiating twice (``backward(create_graph=True)``, ``autograd.grad``). Your backward then receives
+``grad_out`` as a Tensor (or Value), and ``saved_tensors`` hands back the *inputs and output themselves* in place
+of their numbers; written with library operations (``grad_out * s * (1 - s)``, ``x.exp()``), it builds a graph
+that can be differentiated again. Something only NumPy or ``math`` knows cannot be: a backward that converts a
+Tensor to an array, returns an array, or relies on an intermediate array saved in forward raises an error that
+says so. Mark such a backward ``@once_differentiable`` to say it is first-order only (as in PyTorch).
 """
 from __future__ import annotations
 
 import inspect
 import numbers
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import tensor as _tensor
 from . import value as _value
-from .check.compare import shape_hint
-from .graph import no_grad
-from .check.sites import user_site
-from .tensor import Tensor
+from .graph import Replay, no_grad
+from .tensor import Tensor, summed_axes
 from .value import Value
 
 
@@ -48,7 +55,6 @@ class FunctionCtx:
         self.needs_input_grad = tuple(
             isinstance(a, Value) or (isinstance(a, Tensor) and a.requires_grad) for a in args
         )
-        self.site = user_site()  # where apply was called: file:line for audit and anomaly reports
         self._saved: tuple[Any, ...] = ()
 
     def save_for_backward(self, *values: Any) -> None:
@@ -64,10 +70,17 @@ class FunctionCtx:
         return self.function.__name__
 
     def _value_backward(self, out: Value) -> None:
-        """The Value engine's backward for a Function node (``_BACKWARD["function"]`` calls this)."""
-        for a, g in zip(self.args, _gradients(self, out.grad)):
+        """The Value engine's backward rule for a Function node (``_BACKWARD["function"]`` calls it): each input in
+        ``out._a`` (the node's own inputs, or the stand-ins a create_graph pass runs the rule on) gets its share."""
+        lifted = type(out.data) is Value  # a create_graph pass: the stand-ins carry the Values themselves
+        if lifted:
+            grads = _lifted_gradients(self, out.grad, out.data, [x.data for x in out._a])
+        else:
+            grads = _gradients(self, out.grad)
+        shares = [g for a, g in zip(self.args, grads) if isinstance(a, Value)]
+        for x, g in zip(out._a, shares):
             if g is not None:
-                a.grad += g
+                x.grad += g
 
 
 class Function:
@@ -114,12 +127,12 @@ def _tensor_node(ctx: FunctionCtx, out: Any) -> Tensor:
     args = ctx.args
     slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        grads = _gradients(ctx, g)
+    def backward(xp: Any, g: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
+        grads = _lifted_gradients(ctx, g, out, inputs) if xp.graph else _gradients(ctx, g)
         return tuple(grads[i] for i in slots)
 
     backward.ctx = ctx  # audit replays the forward from it; draw_dot and reports name the Function from it
-    return Tensor._make(data, tuple(args[i] for i in slots), backward, name)
+    return Tensor.from_op(data, tuple(args[i] for i in slots), backward, name, Replay(ctx.function.apply, args))
 
 
 def _value_node(ctx: FunctionCtx, out: Any) -> Value:
@@ -130,7 +143,6 @@ def _value_node(ctx: FunctionCtx, out: Any) -> Value:
             f"{ctx.name}.forward returned a {type(out).__name__}; with Value inputs forward returns one number"
         )
     inputs = tuple(a for a in ctx.args if isinstance(a, Value))
-    # Looked up on the module at call time: anomaly mode and audit swap in a recording _make.
     return _value._make(float(out), "function", inputs, ctx)
 
 
@@ -141,12 +153,7 @@ def _gradients(ctx: FunctionCtx, grad_out: Any) -> list[Any]:
     got = fn.backward(ctx, grad_out)
     if not isinstance(got, (tuple, list)):
         got = (got,)
-    if len(got) != len(args):
-        raise TypeError(
-            f"{fn.__name__}.backward returned {len(got)} gradient(s), but {fn.__name__}.forward takes "
-            f"{len(args)} input(s) ({', '.join(_arg_names(fn, len(args)))}); return one gradient per input "
-            "of forward, in order, with None for those that have none"
-        )
+    _check_count(fn, got, args)
     grads: list[Any] = []
     for i, (a, g) in enumerate(zip(args, got)):
         if g is None:
@@ -167,13 +174,116 @@ def _gradients(ctx: FunctionCtx, grad_out: Any) -> list[Any]:
             continue
         arr = np.asarray(g)
         if arr.shape != a.shape:
-            hint = shape_hint(arr.shape, a.shape, what="gradient", against="input")
+            hint = _shape_hint(arr.shape, a.shape)
             raise ValueError(
                 f"{fn.__name__}.backward returned a gradient of shape {arr.shape} for "
                 f"{_input_name(fn, i, len(args))} of shape {a.shape}; it must have the input's shape ({hint})"
             )
         grads.append(arr if arr.dtype == a.data.dtype else arr.astype(a.data.dtype))
     return grads
+
+
+def _lifted_gradients(ctx: FunctionCtx, grad_out: Any, out: Any, inputs: Sequence[Any]) -> list[Any]:
+    """The user's backward run to build a graph (create_graph): ``grad_out``, and in ``saved_tensors`` the node's
+    inputs and output themselves in place of their numbers. Refuses, naming the Function, whatever would make
+    the result silently constant in its inputs: an intermediate array saved in forward, a conversion to NumPy,
+    a gradient returned as an array or a plain number."""
+    fn = ctx.function
+    name = fn.__name__
+    if getattr(fn.backward, "once_differentiable", False):
+        raise RuntimeError(f"{name}.backward is marked @once_differentiable: it cannot be differentiated again "
+                           "(create_graph=True, autograd.grad(..., create_graph=True), gradgradcheck)")
+    numbers = {id(out_number(out)): out}
+    graph_inputs = iter(inputs)
+    for a in ctx.args:
+        if isinstance(a, (Tensor, Value)):
+            node = next(graph_inputs)
+            numbers[id(out_number(node))] = node
+    lifted = []
+    for i, item in enumerate(ctx._saved):
+        if id(item) in numbers:
+            lifted.append(numbers[id(item)])
+        elif _is_float_data(item):
+            raise RuntimeError(
+                f"{name}.backward cannot be differentiated again: saved_tensors[{i}] is a number computed in forward "
+                f"({_describe(item)}), not an input or the output, so under create_graph=True it would be a "
+                f"constant and the second derivative silently wrong. Save the inputs or the output and compute the "
+                f"rest in backward with Tensor/Value operations, or mark backward @once_differentiable"
+            )
+        else:
+            lifted.append(item)
+    for attr, item in vars(ctx).items():
+        if not attr.startswith("_") and attr not in ("function", "args", "needs_input_grad") and \
+                _is_float_data(item) and id(item) not in numbers:
+            raise RuntimeError(
+                f"{name}.backward cannot be differentiated again: ctx.{attr} holds a number computed in forward "
+                f"({_describe(item)}), which under create_graph=True would be a constant. Compute it in backward "
+                f"from saved_tensors with Tensor/Value operations, or mark backward @once_differentiable"
+            )
+    saved, ctx._saved = ctx._saved, tuple(lifted)
+    _tensor.numpy_refused_by = name  # Tensor.__array__ refuses while this runs
+    try:
+        got = fn.backward(ctx, grad_out)
+    finally:
+        ctx._saved = saved
+        _tensor.numpy_refused_by = None
+    got = got if isinstance(got, (tuple, list)) else (got,)
+    grads = _check_count(fn, got, ctx.args)
+    for i, (a, g) in enumerate(zip(ctx.args, grads)):
+        if g is None:
+            continue
+        kind = Tensor if isinstance(a, Tensor) else Value
+        if not isinstance(g, kind):
+            raise RuntimeError(
+                f"{name}.backward returned a {type(g).__name__} for {_input_name(fn, i, len(ctx.args))} under "
+                f"create_graph=True: computed outside the graph (with NumPy or math?), it cannot be differentiated "
+                f"again. Compute it with {kind.__name__} operations on grad_out and saved_tensors, or mark backward "
+                f"@once_differentiable"
+            )
+        if kind is Tensor and g.shape != a.shape:
+            raise ValueError(f"{name}.backward returned a gradient of shape {g.shape} for "
+                             f"{_input_name(fn, i, len(ctx.args))} of shape {a.shape}; it must have the input's shape")
+    return grads
+
+
+def out_number(node: Any) -> Any:
+    """The number(s) a graph node holds (``.data``)."""
+    return node.data
+
+
+def _is_float_data(item: Any) -> bool:
+    return (isinstance(item, np.ndarray) and item.dtype.kind == "f") or type(item) is float
+
+
+def _describe(item: Any) -> str:
+    return f"an array of shape {item.shape}" if isinstance(item, np.ndarray) else f"the float {item!r}"
+
+
+def _check_count(fn: type[Function], got: Sequence[Any], args: tuple[Any, ...]) -> list[Any]:
+    if len(got) != len(args):
+        raise TypeError(
+            f"{fn.__name__}.backward returned {len(got)} gradient(s), but {fn.__name__}.forward takes "
+            f"{len(args)} input(s) ({', '.join(_arg_names(fn, len(args)))}); return one gradient per input "
+            "of forward, in order, with None for those that have none"
+        )
+    return list(got)
+
+
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a Function's ``backward`` as first-order only (PyTorch's ``once_differentiable``): differentiating it
+    again (create_graph) raises an error naming the Function instead of computing something wrong."""
+    backward.once_differentiable = True
+    return backward
+
+
+def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """Why a returned gradient's shape may be wrong: transposed, or an unsummed broadcast."""
+    if len(got) == len(want) == 2 and got == want[::-1]:
+        return "transposed?"
+    axes = summed_axes(got, want)
+    if axes:
+        return f"sum over axis {axes[0]}?" if len(axes) == 1 else f"sum over axes {axes}?"
+    return "the shapes do not match"
 
 
 def _arg_names(fn: type[Function], n: int) -> list[str]:

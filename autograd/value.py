@@ -2,15 +2,24 @@
 
 A ``Value`` holds ``data`` (the number) and ``grad`` (d root / d this value after ``backward()``). Each
 op builds a new node that records its op code and its inputs -- nothing else. There are no closures:
-every op's local derivative is a small function beside its forward, found through the ``_BACKWARD``
-table by op code. That keeps a node small (``__slots__``, about 100 bytes with its float) and free of
-reference cycles, so CPython's reference counting frees a graph the moment the last name for it goes,
-and the cyclic garbage collector never has to walk it.
+every op's derivative is one small rule beside its forward, found through the ``_BACKWARD`` table by op
+code. That keeps a node small (``__slots__``, about 100 bytes with its float) and free of reference
+cycles, so CPython's reference counting frees a graph the moment the last name for it goes, and the
+cyclic garbage collector never has to walk it.
+
+Each derivative is written once, as the rule that ``backward()`` runs: it hands every input
+``out.grad × ∂out/∂input`` (``a.grad += g * b.data`` for ``a * b``). Everything else is derived from it
+by running it on *stand-ins* (``contributions``): stand-in inputs that start at zero gradient give each
+edge's share alone, and with ``out.grad = 1`` the local derivative ∂out/∂input that drawings show. Stand-ins
+whose ``data`` is the Value itself rather than its number make the same rule build a graph of Values: the
+gradient as a function that can be differentiated again (``backward(create_graph=True)``, ``autograd.grad``).
+So a rule may use only what numbers and Values share: ``+ - * /``, ``**`` with a number, comparisons.
 
 Node layout (``_a``, ``_b`` depend on the op)::
 
     leaf you made        _op ""            _a None          _b None     (role "input")
     number lifted by op  _op ""            _a _CONSTANT     _b None     (role "constant": the 2 in x * 2)
+    backward's seed      _op ""            _a _SEED         _b None     (role "seed": where a create_graph pass starts)
     parameter            _op ""            _a _PARAMETER    _b None     (role "parameter": mark_parameter, nn modules)
     made under no_grad   _op ""            _a _NO_GRAD      _b None     (role "constant": backward() refuses it)
     unary  f(a)          _op "exp" ...     _a a             _b None (or the number k for "**" and "rpow")
@@ -33,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from operator import mul as _mul
 
-from .graph import grad_mode
+from .graph import OFF, grad_mode, set_grad_enabled, topological_order_of
 
 Number = int | float
 
@@ -86,10 +95,11 @@ class Value:
     def role(self) -> str:
         """What this value is, from facts, never from its label: 'result' (made by an op), 'parameter' (a leaf an
         ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op lifted, as the 2 in
-        ``x * 2``, or a result computed under ``no_grad``) or 'input' (any other leaf you made)."""
+        ``x * 2``, or a result computed under ``no_grad``), 'seed' (the 1 a ``create_graph`` backward pass starts
+        from: every node of a gradient's graph depends on it) or 'input' (any other leaf you made)."""
         if self._op:
             return "result"
-        return _LEAF_ROLES.get(id(self._a), "input")
+        return _LEAF_ROLES.get(id(self._a), "input")  # 'seed' too: the 1 a create_graph backward starts from
 
     def _mark_parameter(self) -> None:  # see autograd.graph.mark_parameter
         self._a = _PARAMETER
@@ -106,6 +116,25 @@ class Value:
 
     def __bool__(self) -> bool:
         return self.data != 0.0
+
+    # Comparisons read the numbers (a Python bool, as for floats): ``v > 0``, ``max(values)``, ``sorted(values)``.
+    # There is no ``==``: Values hash and compare equal by identity, so they can be kept in sets and dicts.
+
+    def __lt__(self, other: Value | Number) -> bool:
+        o = _number(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Value | Number) -> bool:
+        o = _number(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Value | Number) -> bool:
+        o = _number(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Value | Number) -> bool:
+        o = _number(other)
+        return NotImplemented if o is None else self.data >= o
 
     def item(self) -> float:
         """The number, as PyTorch's ``item()`` (the same as ``.data`` and ``float(v)``)."""
@@ -127,9 +156,6 @@ class Value:
         out._a.grad += g
         out._b.grad += g
 
-    @staticmethod
-    def _add_local(out: Value) -> tuple[float, ...]:
-        return (1.0, 1.0)
 
     def __sub__(self, other: Value | Number) -> Value:
         """a - b.   ∂/∂a = 1,  ∂/∂b = -1."""
@@ -151,9 +177,6 @@ class Value:
         out._a.grad += g
         out._b.grad -= g
 
-    @staticmethod
-    def _sub_local(out: Value) -> tuple[float, ...]:
-        return (1.0, -1.0)
 
     def __mul__(self, other: Value | Number) -> Value:
         """a * b.   ∂/∂a = b,  ∂/∂b = a."""
@@ -170,9 +193,6 @@ class Value:
         a.grad += g * b.data
         b.grad += g * a.data
 
-    @staticmethod
-    def _mul_local(out: Value) -> tuple[float, ...]:
-        return (out._b.data, out._a.data)
 
     def __truediv__(self, other: Value | Number) -> Value:
         """a / b.   ∂/∂a = 1/b,  ∂/∂b = -a/b² = -(a/b)/b. Raises ZeroDivisionError for b == 0, as floats do."""
@@ -203,10 +223,6 @@ class Value:
         a.grad += q
         b.grad -= q * out.data
 
-    @staticmethod
-    def _div_local(out: Value) -> tuple[float, ...]:
-        b = out._b.data
-        return (1.0 / b, -out.data / b)
 
     def __pow__(self, k: Number) -> Value:
         """x ** k for a number k.   ∂/∂x = k·x^(k-1).
@@ -235,9 +251,6 @@ class Value:
         a, k = out._a, out._b
         a.grad += out.grad * _pow_slope(a.data, k)
 
-    @staticmethod
-    def _pow_local(out: Value) -> tuple[float, ...]:
-        return (_pow_slope(out._a.data, out._b),)
 
     def __rpow__(self, k: Number) -> Value:
         """k ** x for a number k (``2 ** x``).   ∂/∂x = kˣ · ln k.
@@ -262,9 +275,6 @@ class Value:
     def _rpow_backward(out: Value) -> None:
         out._a.grad += out.grad * _rpow_slope(out)
 
-    @staticmethod
-    def _rpow_local(out: Value) -> tuple[float, ...]:
-        return (_rpow_slope(out),)
 
     # -- unary ops ---------------------------------------------------------------------------------
 
@@ -276,9 +286,6 @@ class Value:
     def _neg_backward(out: Value) -> None:
         out._a.grad -= out.grad
 
-    @staticmethod
-    def _neg_local(out: Value) -> tuple[float, ...]:
-        return (-1.0,)
 
     def exp(self) -> Value:
         """e^x.   ∂/∂x = e^x (the output itself). Overflows to inf rather than raising."""
@@ -292,25 +299,19 @@ class Value:
     def _exp_backward(out: Value) -> None:
         out._a.grad += out.grad * out.data
 
-    @staticmethod
-    def _exp_local(out: Value) -> tuple[float, ...]:
-        return (out.data,)
 
     def log(self) -> Value:
-        """ln x for x > 0.   ∂/∂x = 1/x. Raises ValueError for x <= 0."""
+        """ln x for x > 0.   ∂/∂x = 1/x. Raises ValueError for x <= 0; log(nan) is nan (as in PyTorch)."""
         x = self.data
-        if not x > 0.0:  # also catches nan
+        if x <= 0.0:
             raise ValueError(f"log: input must be positive, got {x!r}")
-        return _make(math.log(x), "log", self)
+        return _make(math.log(x) if x == x else x, "log", self)
 
     @staticmethod
     def _log_backward(out: Value) -> None:
         a = out._a
         a.grad += out.grad / a.data
 
-    @staticmethod
-    def _log_local(out: Value) -> tuple[float, ...]:
-        return (1.0 / out._a.data,)
 
     def tanh(self) -> Value:
         """tanh x.   ∂/∂x = 1 - tanh²x. math.tanh saturates to ±1.0 without overflow."""
@@ -321,24 +322,18 @@ class Value:
         t = out.data
         out._a.grad += out.grad * (1.0 - t * t)
 
-    @staticmethod
-    def _tanh_local(out: Value) -> tuple[float, ...]:
-        t = out.data
-        return (1.0 - t * t,)
 
     def relu(self) -> Value:
-        """max(0, x).   ∂/∂x = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch)."""
+        """max(0, x).   ∂/∂x = 1 if x > 0 else 0 (0 at x = 0, as in PyTorch). relu(nan) is nan, as in PyTorch:
+        a NaN is never turned into a number (``max(0.0, nan)`` would give 0.0)."""
         x = self.data
-        return _make(max(0.0, x), "relu", self)
+        return _make(0.0 if x <= 0.0 else x, "relu", self)
 
     @staticmethod
     def _relu_backward(out: Value) -> None:
         if out.data > 0.0:
             out._a.grad += out.grad
 
-    @staticmethod
-    def _relu_local(out: Value) -> tuple[float, ...]:
-        return (1.0 if out.data > 0.0 else 0.0,)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x).   ∂/∂x = σ(x)(1 - σ(x)).
@@ -358,10 +353,6 @@ class Value:
         s = out.data
         out._a.grad += out.grad * s * (1.0 - s)
 
-    @staticmethod
-    def _sigmoid_local(out: Value) -> tuple[float, ...]:
-        s = out.data
-        return (s * (1.0 - s),)
 
     # -- fused n-ary ops: one node instead of a chain ------------------------------------------------
 
@@ -382,9 +373,6 @@ class Value:
         for v in out._a:
             v.grad += g
 
-    @staticmethod
-    def _sum_local(out: Value) -> tuple[float, ...]:
-        return (1.0,) * len(out._a)
 
     @staticmethod
     def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number], bias: Value | Number = 0.0) -> Value:
@@ -399,6 +387,14 @@ class Value:
         return _dot((*w, b), x)
 
     @staticmethod
+    def packed_dot(wb: tuple[Value, ...], xs: tuple[Value, ...]) -> Value:
+        """``Value.dot`` for a neuron that calls it again and again: ``wb`` is the weights then the bias, ``wb`` and
+        ``xs`` tuples of Values with ``len(wb) == len(xs) + 1``, *not checked* (the caller did, once). Pass the same
+        tuples on every call (``nn.MLP`` keeps each neuron's ``wb`` and hands a layer's inputs to all its neurons
+        as one tuple), and backward's graph walk scans each tuple once, not once per point or per neuron."""
+        return _dot(wb, xs)
+
+    @staticmethod
     def _dot_backward(out: Value) -> None:
         g = out.grad
         wb, xs = out._a, out._b
@@ -407,10 +403,6 @@ class Value:
             x.grad += g * w.data
         wb[-1].grad += g
 
-    @staticmethod
-    def _dot_local(out: Value) -> tuple[float, ...]:
-        wb, xs = out._a, out._b  # .inputs order: each w gets its x, each x its w, the bias 1
-        return (*(x.data for x in xs), *(w.data for w in wb[:-1]), 1.0)
 
     # -- derived ops: compositions of the primitives above -----------------------------------------
 
@@ -448,17 +440,25 @@ class Value:
 
     # -- reverse mode ------------------------------------------------------------------------------
 
-    def backward(self) -> None:
-        """Fill ``grad`` of every value this one depends on with d self / d value.
+    def backward(self, gradient: Value | Number | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Fill ``grad`` of every value this one depends on with d self / d value (times ``gradient``, default 1).
 
         Iterative (no recursion, any depth). Interior grads are reset first, so calling backward()
         twice on one graph does not double them; leaf grads accumulate until zeroed, as in PyTorch.
+        ``retain_graph`` is accepted for PyTorch's signature; the graph is always kept.
+
+        ``create_graph=True`` builds the backward pass itself as a graph: every ``grad`` is then a Value that
+        can be differentiated again (``x.grad.backward()`` gives a second derivative). See ``autograd.grad``.
         """
         if self._a is _NO_GRAD:
             raise RuntimeError(
                 "backward() on a Value computed under no_grad(): it records no graph, so there is nothing to "
                 "differentiate (PyTorch: element 0 of tensors does not require grad). Compute it outside no_grad()"
             )
+        if create_graph or gradient is not None or grad_mode.watchers:
+            _backward_general(self, gradient, create_graph)
+            return
         order = _interior_order(self)  # also zeroes each interior grad
         if self._op:
             self.grad = 1.0
@@ -475,23 +475,31 @@ _new = object.__new__
 _NO_GRAD = ("made under no_grad",)  # marks a constant made by an op under no_grad (see the node layout)
 _CONSTANT = ("a number lifted into an op",)  # a leaf's _a says what it is (see the node layout)
 _PARAMETER = ("a parameter",)
-_LEAF_ROLES = {id(_NO_GRAD): "constant", id(_CONSTANT): "constant", id(_PARAMETER): "parameter"}
+_SEED = ("the 1 a create_graph backward pass starts from",)
+_LEAF_ROLES = {id(_NO_GRAD): "constant", id(_CONSTANT): "constant", id(_PARAMETER): "parameter", id(_SEED): "seed"}
 
 
 def _make(data: float, op: str, a: object, b: object = None) -> Value:
-    """A new node. Under ``no_grad`` it is a constant: no op, no inputs, so it keeps nothing alive."""
+    """A new node. Under ``no_grad`` it is a constant: no op, no inputs, so it keeps nothing alive. While a
+    checking tool watches (``autograd.graph``), it is handed the node."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if grad_mode.enabled:
+    if grad_mode.recording:  # one attribute test on the hot path: recording, nobody watching
         out._op = op
         out._a = a
         out._b = b
-    else:
+    elif grad_mode.state is OFF:
         out._op = ""
         out._a = _NO_GRAD
         out._b = None
+    else:  # WATCH
+        out._op = op
+        out._a = a
+        out._b = b
+        for watcher in grad_mode.watchers:
+            watcher.created(out, None)
     return out
 
 
@@ -522,7 +530,22 @@ def _is_real(x: object) -> bool:
 def _as_float(data: object) -> float:
     if not _is_real(data):
         raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r}")
-    return float(data)
+    try:
+        return float(data)
+    except OverflowError:  # an int beyond float range, 10**400 say
+        raise OverflowError(f"Value: {_short_repr(data)} is too large for a float (the largest is about 1.8e308)") from None
+
+
+def _short_repr(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text)} digits)"
+
+
+def _number(x: object) -> float | None:
+    """The number of a Value or a real number, for comparisons (None for anything else)."""
+    if type(x) is Value:
+        return x.data
+    return x if _is_real(x) else None
 
 
 def _lift(x: object) -> Value | None:
@@ -661,25 +684,127 @@ _FINISH = object()  # stack markers for _interior_order: "the node below is fini
 _FINISH_DOT = object()  # the same, for a dot node (its two tuples are then finished too)
 
 
-# ∂out/∂input for each of out.inputs, in that order: what a reader sees on each edge (draw_dot(show_local=True),
-# explain, backward_steps). Never used by backward(); tests/test_explain.py checks that Σ grad × local over the edges
-# equals what the _BACKWARD entry beside it accumulates, and that each local matches finite differences.
-_LOCAL: dict[str, Callable[[Value], tuple[float, ...]]] = {
-    "+": Value._add_local,
-    "-": Value._sub_local,
-    "*": Value._mul_local,
-    "/": Value._div_local,
-    "**": Value._pow_local,
-    "rpow": Value._rpow_local,
-    "neg": Value._neg_local,
-    "exp": Value._exp_local,
-    "log": Value._log_local,
-    "tanh": Value._tanh_local,
-    "relu": Value._relu_local,
-    "sigmoid": Value._sigmoid_local,
-    "sum": Value._sum_local,
-    "dot": Value._dot_local,
-}
+# -- the backward pass in general: stand-ins, seeds, graphs of gradients --------------------------------
+
+
+def contributions(node: Value, g: float | Value, lifted: bool = False) -> list[float | Value]:
+    """What ``node``'s backward rule hands each of ``node.inputs`` (in that order) for an incoming gradient ``g``.
+
+    The rule runs on a stand-in of ``node`` whose inputs are stand-ins starting at zero gradient, one per edge
+    (``x * x`` has two), so each one's ``grad`` afterwards is that edge's share alone and no real ``.grad`` is
+    touched. With ``g = 1`` these are the local derivatives ∂node/∂input. With ``lifted=True`` each stand-in's
+    ``data`` is the real Value rather than its number, so the rule's arithmetic builds Values (call it with
+    grad mode on): the contributions are then part of a graph and can be differentiated again.
+    """
+    fake = _stand_in(node, lifted, g)
+    fake._op, fake._a, fake._b = node._op, _stand_ins(node._a, lifted), _stand_ins(node._b, lifted)
+    rule = _BACKWARD.get(node._op)
+    if rule is None:
+        raise NotImplementedError(f"no backward rule for op {node.op!r}")
+    rule(fake)
+    return [x.grad for x in fake.inputs]
+
+
+def _stand_in(x: Value, lifted: bool, grad: object) -> Value:
+    v = _new(Value)
+    v.data = x if lifted else x.data
+    v.grad = grad
+    v.label, v._op, v._a, v._b = x.label, "", None, None
+    return v
+
+
+def _stand_ins(x: object, lifted: bool) -> object:
+    """Stand-ins for a node's ``_a``/``_b``: each Value (one per position of a tuple) replaced; anything else, such
+    as the exponent of ``**`` or a Function's ctx, kept as it is."""
+    zero = _ZERO if lifted else 0.0
+    if type(x) is Value:
+        return _stand_in(x, lifted, zero)
+    if type(x) is tuple:
+        return tuple(_stand_in(v, lifted, zero) if type(v) is Value else v for v in x)
+    return x
+
+
+class _Zero:
+    """The gradient a lifted stand-in starts from: adding it is the identity, so ``a.grad += g`` in a rule gives
+    ``g`` itself rather than a ``0 + g`` node in the gradient's graph."""
+
+    __slots__ = ()
+
+    def __add__(self, other: object) -> object:
+        return other
+
+    __radd__ = __add__
+
+    def __sub__(self, other: object) -> object:
+        return -other
+
+    def __repr__(self) -> str:
+        return "0"
+
+
+_ZERO = _Zero()
+
+
+def gradients(roots: Sequence[Value], seeds: Sequence[float | Value], create_graph: bool) -> dict[int, tuple[Value, object]]:
+    """d(Σ seedᵢ·rootᵢ)/d node for every node the roots depend on: ``{id(node): (node, grad)}``, touching no
+    ``.grad``. What ``autograd.grad`` returns and what ``backward()`` writes when it does more than the plain
+    first-order pass. Under ``create_graph`` the gradients are Values in a graph (the rules run lifted)."""
+    order = topological_order_of(roots, _inputs_of)
+    grads: dict[int, tuple[Value, object]] = {}
+    for root, seed in zip(roots, seeds):
+        prev = grads.get(id(root))
+        grads[id(root)] = (root, seed if prev is None else prev[1] + seed)
+    watchers = grad_mode.watchers
+    for node in reversed(order):
+        entry = grads.get(id(node))
+        if entry is None or not node._op:
+            continue
+        g = entry[1]
+        shares = contributions(node, g, lifted=create_graph)
+        ins = node.inputs
+        for x, share in zip(ins, shares):
+            if share is _ZERO:
+                continue
+            prev = grads.get(id(x))
+            grads[id(x)] = (x, share if prev is None else prev[1] + share)
+        for watcher in watchers:
+            watcher.gradients(node, g, tuple(shares))
+    return grads
+
+
+def _inputs_of(v: Value) -> tuple[Value, ...]:
+    return v.inputs
+
+
+def seed_for(gradient: object, create_graph: bool) -> float | Value:
+    """What a backward pass starts from: ``gradient`` (default 1) as a number, or under ``create_graph`` as a Value
+    (a leaf whose role is 'seed' when it is not the caller's own Value: every node of the gradient's graph
+    depends on it, which is how drawings tell the backward pass's nodes from the forward's)."""
+    seed = 1.0 if gradient is None else gradient
+    if type(seed) is Value:
+        return seed if create_graph else seed.data
+    seed = _as_float(seed)
+    if create_graph:
+        seed = _lift(seed)
+        seed._a = _SEED
+    return seed
+
+
+def _backward_general(root: Value, gradient: object, create_graph: bool) -> None:
+    """``backward()`` with a seed, under watchers, or with ``create_graph``: the same semantics as the plain pass
+    (interior grads replaced, leaf grads accumulated), through ``gradients``."""
+    seed = seed_for(gradient, create_graph)
+    _interior_order(root)  # zeroes every interior grad, as the plain pass does
+    with set_grad_enabled(create_graph):
+        grads = gradients((root,), (seed,), create_graph)
+        for node, g in grads.values():
+            if node._op:
+                node.grad = g
+            elif type(node.grad) is float and node.grad == 0.0:
+                node.grad = g
+            else:
+                node.grad = node.grad + g
+
 
 def _function_backward(out: Value) -> None:
     """A user Function (autograd.function): its ctx, kept in ``_b``, runs the hand-written backward."""

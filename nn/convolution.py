@@ -41,8 +41,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from autograd.graph import grad_mode
-from autograd.tensor import Tensor, as_tensor
+from autograd.graph import Replay, is_grad_enabled
+from autograd.tensor import Tensor, as_tensor, rule_text
 
 Pair = tuple[int, int]
 
@@ -124,14 +124,20 @@ def _details(kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair
     return text
 
 
-def _no_backward(g: np.ndarray) -> tuple[None]:
-    """The backward of an op made where no gradient can flow (Tensor._make drops it there)."""
+def _no_backward(xp: object, g: np.ndarray, *args: object) -> tuple[None]:
+    """The backward of an op made where no gradient can flow (Tensor.from_op drops it there)."""
     raise RuntimeError("internal error: backward of a node made without grad")
+
+
+def _first_order_only(op: str) -> NotImplementedError:
+    return NotImplementedError(f"{op} is differentiable once only: its backward cannot be differentiated again "
+                               "(create_graph=True) yet")
 
 
 # -- conv2d ---------------------------------------------------------------------------------------------
 
 
+@rule_text("g ⊛ flip({1}) (full conv)", "{0} ⋆ g (correlation)", "Σ g over n, p, q", inputs=("x", "W", "b"))
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Pair = 1,
            padding: int | Pair | str = 0, dilation: int | Pair = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (``groups`` must be 1):
@@ -145,7 +151,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
 
     Backward (see the module docstring): ∂W = G·colsᵀ and ∂b = Σ G in one GEMM, ∂x = col2im(W₂ᵀ·G).
     """
-    # The arguments keep their names and objects until Tensor._make: autograd.audit replays this call from them.
     input, weight = as_tensor(input), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
     xd = _batched(input, "conv2d")
@@ -192,7 +197,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     if input.ndim == 3:
         out = out[0]
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(xp, g, out, *inputs):
+        if xp.graph:
+            raise _first_order_only("conv2d")
         g4 = g if g.ndim == 4 else g[None]
         g2 = g4.transpose(1, 2, 3, 0).reshape(out_ch, m)  # G: free when g has out's memory order
         # ∂[W₂ b] = G·[cols; 1]ᵀ, computed as the transpose of [cols; 1]·Gᵀ: the same sums, but OpenBLAS runs
@@ -211,7 +218,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
 
     backward.details = _details((kh, kw), st, pads, dil)  # for drawings: "3×3, stride 1, pad 1"
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor._make(out, parents, backward, "conv2d")
+    replay = Replay(conv2d, (input, weight, bias, stride, padding, dilation, groups))
+    return Tensor.from_op(out, parents, backward, "conv2d", replay, reads="none")
 
 
 def _conv_pads(padding: object, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
@@ -252,6 +260,7 @@ def _col2im(dcols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: P
 # -- max_pool2d -----------------------------------------------------------------------------------------
 
 
+@rule_text("g to each window's max")
 def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None,
                padding: int | Pair = 0, dilation: int | Pair = 1) -> Tensor:
     """The largest value in each window, as ``torch.nn.functional.max_pool2d``:
@@ -290,10 +299,11 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
     windows = [xp[(slice(None), slice(None), *_offset_slices(i, j, st, dil, (oh, ow)))] for i, j in offsets]
     # The first np.maximum allocates the output (in the input's memory order); later ones update it in place.
     best = windows[0] if len(windows) > 1 else windows[0].copy(order="K")
-    if not (grad_mode.enabled and input.requires_grad):  # no backward will run (evaluation): values only
+    replay = Replay(max_pool2d, (input, kernel_size, stride, padding, dilation))
+    if not (is_grad_enabled() and input.requires_grad):  # no backward will run (evaluation): values only
         for k, v in enumerate(windows[1:], start=1):
             best = np.maximum(best, v, out=None if k == 1 else best)
-        return Tensor._make(best if input.ndim == 4 else best[0], (input,), _no_backward, "max_pool2d")
+        return Tensor.from_op(best if input.ndim == 4 else best[0], (input,), _no_backward, "max_pool2d", replay)
     # In the memory order of best, like everything the passes below and the backward's touch: a pass that mixes
     # memory orders cannot stream through any of its arrays, and ran up to 15× slower here.
     arg = np.zeros_like(best, dtype=np.uint8 if len(offsets) < 256 else np.int32)
@@ -311,7 +321,9 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
     tiles = st == kernel and dil == (1, 1)
     xp_shape = xp.shape
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+    def backward(xp, g, out, x):
+        if xp.graph:
+            raise _first_order_only("max_pool2d")
         g4 = g if g.ndim == 4 else g[None]
         if g4.strides != best.strides:  # e.g. batch-major after a flatten: one copy of this small array
             g4 = _copy_like(best, g4)     # beats kH·kW passes that each mix memory orders (~4× slower)
@@ -332,7 +344,7 @@ def max_pool2d(input: Tensor, kernel_size: int | Pair, stride: int | Pair | None
         return (dx if input.ndim == 4 else dx[0],)
 
     backward.details = _details(kernel, st, pads, dil)
-    return Tensor._make(out, (input,), backward, "max_pool2d")
+    return Tensor.from_op(out, (input,), backward, "max_pool2d", replay, reads="none")
 
 
 __all__ = ["conv2d", "max_pool2d"]

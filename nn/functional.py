@@ -16,9 +16,12 @@ operands as ``torch.result_type`` does.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from autograd.tensor import Tensor, as_tensor, result_type
+from autograd.graph import Replay
+from autograd.tensor import Tensor, as_tensor, result_type, rule_text
 
 from .convolution import conv2d, max_pool2d  # the ops live in their own file; F.conv2d as in PyTorch
 
@@ -73,6 +76,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 # -- layers -------------------------------------------------------------------------------------
 
 
+@rule_text("g·{1}", "gᵀ·{0}", "Σ_rows g", inputs=("x", "W", "b"))
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, one fused node (PyTorch's layout: W has shape (out_features, in_features)).
 
@@ -81,15 +85,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    xd, out = _linear_forward(x, weight, bias, "linear")
+    out = _linear_forward(x, weight, bias, "linear")
+    need = _needs(x, weight, bias)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        return _linear_backward(g, x, xd, weight, bias)
+    def backward(xp, g, out, x, w, b=None):
+        return _linear_backward(g, x, w, need)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor._make(out, parents, backward, "linear")
+    return Tensor.from_op(out, parents, backward, "linear", Replay(linear, parents), reads="inputs")
 
 
+@rule_text("(g⊙[a>0])·{1}", "(g⊙[a>0])ᵀ·{0}", "Σ_rows g⊙[a>0]", inputs=("x", "W", "b"))
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """a = relu(x Wᵀ + b): a Linear layer and the ReLU after it, as one node (``nn.Sequential`` uses it).
 
@@ -100,18 +106,19 @@ def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    xd, out = _linear_forward(x, weight, bias, "linear_relu")
+    out = _linear_forward(x, weight, bias, "linear_relu")
     np.maximum(out, 0, out=out)
+    need = _needs(x, weight, bias)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        return _linear_backward(g * (out > 0), x, xd, weight, bias)  # relu' = 1 where a > 0 (0 at 0)
+    def backward(xp, g, out, x, w, b=None):
+        return _linear_backward(g * (out > 0), x, w, need)  # relu' = 1 where a > 0 (0 at 0): a mask, no derivative
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor._make(out, parents, backward, "linear_relu")
+    return Tensor.from_op(out, parents, backward, "linear_relu", Replay(linear_relu, parents))
 
 
-def _linear_forward(x: Tensor, weight: Tensor, bias: Tensor | None, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Check the operands of ``linear``; return x as a matrix (M, in) and a fresh x Wᵀ + b, shaped (..., out)."""
+def _linear_forward(x: Tensor, weight: Tensor, bias: Tensor | None, name: str) -> np.ndarray:
+    """Check the operands of ``linear``; return a fresh x Wᵀ + b, shaped (..., out)."""
     if weight.ndim != 2:
         raise ValueError(f"{name}: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     n_out, n_in = weight.shape
@@ -129,20 +136,27 @@ def _linear_forward(x: Tensor, weight: Tensor, bias: Tensor | None, name: str) -
         out += bias.data  # in place: `out` is a fresh array, so no second (M, out) temporary
     if x.ndim != 2:
         out = out.reshape(*x.shape[:-1], n_out)
-    return xd, out
+    return out
 
 
-def _linear_backward(g: np.ndarray, x: Tensor, xd: np.ndarray, weight: Tensor,
-                     bias: Tensor | None) -> tuple[np.ndarray | None, ...]:
-    """(dX, dW[, db]) for y = x Wᵀ + b from g = dL/dy: dX = g W, dW = gᵀ X, db = Σ_rows g (None where not needed)."""
-    g2 = g if g.ndim == 2 else g.reshape(-1, weight.shape[0])
-    gx = (g2 @ weight.data).reshape(x.shape) if x.requires_grad else None
-    gw = g2.T @ xd if weight.requires_grad else None
-    if bias is None:
+def _needs(x: Tensor, weight: Tensor, bias: Tensor | None) -> tuple[bool, ...]:
+    """Which of (x, weight[, bias]) need a gradient: fixed when the node is made."""
+    return (x.requires_grad, weight.requires_grad) + (() if bias is None else (bias.requires_grad,))
+
+
+def _linear_backward(g: Any, x: Any, w: Any, need: tuple[bool, ...]) -> tuple[Any, ...]:
+    """(dX, dW[, db]) for y = x Wᵀ + b from g = dL/dy: dX = g W, dW = gᵀ X, db = Σ_rows g (None where not needed).
+    Arrays or Tensors alike (see autograd.tensor: the same rule differentiates twice)."""
+    n_out, n_in = w.shape
+    g2 = g if g.ndim == 2 else g.reshape(-1, n_out)
+    gx = (g2 @ w).reshape(x.shape) if need[0] else None
+    gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, n_in)) if need[1] else None
+    if len(need) == 2:
         return gx, gw
-    return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+    return gx, gw, (g2.sum(axis=0) if need[2] else None)
 
 
+@rule_text("g⊙mask/(1−p)")
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: in training, y = x · m / (1 − p) with m ~ Bernoulli(1 − p); otherwise y = x.
 
@@ -163,10 +177,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Gen
         mask *= x.data.dtype.type(1.0 / (1.0 - p))
     out = x.data * mask
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+    def backward(xp, g, out, x):
         return (g * mask,)
 
-    return Tensor._make(out, (x,), backward, "dropout")
+    return Tensor.from_op(out, (x,), backward, "dropout", Replay(dropout, (x, p, training, rng)), reads="none")
 
 
 # -- losses -------------------------------------------------------------------------------------
@@ -187,6 +201,7 @@ def _class_indices(targets: object, n: int, classes: int) -> np.ndarray:
     return t
 
 
+@rule_text("(softmax−onehot)/N", inputs=("z",))
 def cross_entropy(logits: Tensor, targets: object) -> Tensor:
     """Mean negative log-likelihood of the target classes under softmax(logits).
 
@@ -224,13 +239,18 @@ def cross_entropy(logits: Tensor, targets: object) -> Tensor:
     loss = (np.log(sums).sum() - picked.sum()) / n
     shifted /= sums  # probs = softmax(z)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+    def backward(xp, g, out, z):
         scale = g / n
+        if xp.graph:  # differentiating twice: softmax(z) as a Tensor in the graph, not the forward's numbers
+            onehot = np.zeros(z.shape, dtype=z.dtype)
+            onehot[rows, t] = 1
+            return ((xp.softmax(z, 1) - onehot) * scale,)
         grad = probs * scale  # a new array: backward may run again on the same graph
         grad[rows, t] -= scale  # (softmax − onehot)·g/N
         return (grad,)
 
-    return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), backward, "cross_entropy")
+    return Tensor.from_op(np.asarray(loss, dtype=z.dtype), (logits,), backward, "cross_entropy",
+                          Replay(cross_entropy, (logits, targets)), reads="none")
 
 
 def _check_same_shape(name: str, a: Tensor, b: Tensor) -> None:
@@ -238,6 +258,7 @@ def _check_same_shape(name: str, a: Tensor, b: Tensor) -> None:
         raise ValueError(f"{name}: input has shape {a.shape} but target has shape {b.shape}; they must match")
 
 
+@rule_text("2({0}−{1})/N·g", "−2({0}−{1})/N·g", inputs=("x", "y"))
 def mse_loss(input: Tensor, target: object) -> Tensor:
     """L = (1/N) Σ (xᵢ − yᵢ)² over all N elements;  dL/dx = 2(x − y)/N,  dL/dy = −2(x − y)/N."""
     input, y = _promoted(as_tensor(input), as_tensor(target))
@@ -245,14 +266,16 @@ def mse_loss(input: Tensor, target: object) -> Tensor:
     diff = input.data - y.data
     n = diff.size
     loss = np.asarray(np.vdot(diff, diff) / n, dtype=input.data.dtype)
+    need_y = y.requires_grad
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        gx = diff * (2.0 * g / n)
-        return gx, (-gx if y.requires_grad else None)
+    def backward(xp, g, out, x, y):
+        gx = (x - y) * (2.0 * g / n)
+        return gx, (-gx if need_y else None)
 
-    return Tensor._make(loss, (input, y), backward, "mse_loss")
+    return Tensor.from_op(loss, (input, y), backward, "mse_loss", Replay(mse_loss, (input, y)), reads="inputs")
 
 
+@rule_text("(σ({0})−{1})/N·g", "−{0}/N·g", inputs=("z", "y"))
 def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
     """Mean binary cross-entropy of targets y ∈ [0, 1] under p = σ(x), straight from the logits x.
     Targets outside [0, 1] (or nan) are a ValueError naming the first one (PyTorch does not check).
@@ -275,14 +298,15 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
     e = np.exp(-np.abs(x))
     loss = np.asarray((np.maximum(x, 0) - x * y.data + np.log1p(e)).sum() / n, dtype=x.dtype)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        # σ(x) from e = e^(−|x|) without overflow: 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-        sig = np.where(x >= 0, 1.0, e) / (1.0 + e)
-        gx = ((sig - y.data) * (g / n)).astype(x.dtype, copy=False)
-        gy = (x * (-g / n)).astype(x.dtype, copy=False) if y.requires_grad else None
+    need_y = y.requires_grad
+
+    def backward(xp, g, out, x, y):
+        gx = (xp.sigmoid(x) - y) * (g / n)  # σ(x) computed without overflow, from e^(−|x|)
+        gy = x * (-g / n) if need_y else None
         return gx, gy
 
-    return Tensor._make(loss, (logits, y), backward, "binary_cross_entropy_with_logits")
+    return Tensor.from_op(loss, (logits, y), backward, "binary_cross_entropy_with_logits",
+                          Replay(binary_cross_entropy_with_logits, (logits, y)), reads="inputs")
 
 
 __all__ = [

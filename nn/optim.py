@@ -337,17 +337,18 @@ class Adam(Optimizer):
         p ← p − lr · m̂ / (√v̂ + ε)
 
     Computed in ten passes over the arrays rather than thirteen: the state keeps the moments unscaled,
-    ``exp_avg`` = m / (1 − β₁) and ``exp_avg_sq`` = v / (1 − β₂) (so each update is β·M + g, with no
+    ``m_unscaled`` = m / (1 − β₁) and ``v_unscaled`` = v / (1 − β₂) (so each update is β·M + g, with no
     multiply by 1 − β), and all the constants fold into two scalars of the step:
 
         p ← p − s · M / (√V + ε̂),   s = lr·(1 − β₁)·√(1 − β₂ᵗ) / ((1 − β₁ᵗ)·√(1 − β₂)),
                                      ε̂ = ε·√(1 − β₂ᵗ) / √(1 − β₂)
 
-    which is the update above rearranged (equal up to rounding).
+    which is the update above rearranged (equal up to rounding). The state's names are not PyTorch's
+    ``exp_avg``/``exp_avg_sq`` because the numbers are not: PyTorch's exp_avg is (1 − β₁)·m_unscaled.
     """
 
     decoupled = False  # AdamW overrides: decay the weights directly instead of adding λ·p to g
-    _buffers = ("exp_avg", "exp_avg_sq")
+    _buffers = ("m_unscaled", "v_unscaled")
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -406,8 +407,8 @@ class Adam(Optimizer):
             p.data *= 1.0 - lr * wd
         elif wd:
             g = g + wd * p.data
-        m = state["exp_avg"] = b1 * state.get("exp_avg", 0.0) + g
-        v = state["exp_avg_sq"] = b2 * state.get("exp_avg_sq", 0.0) + g * g
+        m = state["m_unscaled"] = b1 * state.get("m_unscaled", 0.0) + g
+        v = state["v_unscaled"] = b2 * state.get("v_unscaled", 0.0) + g * g
         step_size, eps_hat = self._constants(t)
         p.data -= step_size * m / (math.sqrt(v) + eps_hat)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from autograd.value import Value, _dot
+from autograd.value import Value
 
 from .module import Module
 
@@ -80,7 +80,7 @@ class Neuron(Module):
             if len(wt) != len(x) or type(b) is not Value or set(map(type, wt)) != _VALUES:
                 return self.forward(x)
             packed.w, packed.b, packed.wb = wt, b, (*wt, b)
-        z = _dot(packed.wb, x)
+        z = Value.packed_dot(packed.wb, x)
         return z.relu() if self.nonlin else z
 
     def __repr__(self) -> str:

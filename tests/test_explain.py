@@ -1,7 +1,7 @@
 """Local derivatives, backward_steps and explain: the chain rule as a reader sees it, checked against the engine.
 
-* every Value op's local derivatives (``value._LOCAL``) agree with its backward rule (``value._BACKWARD``) and
-  with finite differences, so the two tables cannot drift apart;
+* every Value op's local derivatives, derived from its one backward rule (``value.contributions`` with g = 1),
+  add up to what backward() accumulates and agree with finite differences;
 * ``backward_steps`` reproduces ``backward()``'s gradients bit for bit on random graphs of both engines, in a
   valid reverse topological order, one step per edge;
 * ``explain``'s terms add up to the gradient, one per edge, fan-out included.
@@ -38,12 +38,11 @@ SAMPLES = {
     "sum": (lambda v: Value.sum(v), [0.7, -1.3, 2.1]),
     "dot": (lambda v: Value.dot(v[0:2], v[2:4], v[4]), [0.7, -1.3, 2.1, 0.4, -0.6]),
 }
-NO_LOCAL = {"function"}  # user-defined Functions: the local derivative is whatever their backward says
+NO_SAMPLE = {"function"}  # user-defined Functions: tested below with one
 
 
-def test_every_op_with_a_backward_rule_has_a_local_rule_and_a_sample_here():
-    ops = set(value_module._BACKWARD) - NO_LOCAL
-    assert ops <= set(value_module._LOCAL), f"ops without a _LOCAL entry: {sorted(ops - set(value_module._LOCAL))}"
+def test_every_op_with_a_backward_rule_has_a_sample_here():
+    ops = set(value_module._BACKWARD) - NO_SAMPLE
     assert ops <= set(SAMPLES), f"add a sample to SAMPLES for: {sorted(ops - set(SAMPLES))}"
 
 
@@ -55,7 +54,7 @@ def test_sum_of_grad_times_local_is_what_backward_accumulates(op: str):
     assert out._op == op
     out.grad = 0.7  # any upstream gradient
     value_module._BACKWARD[op](out)
-    locals_ = value_module._LOCAL[op](out)
+    locals_ = value_module.contributions(out, 1.0)
     assert len(locals_) == len(out.inputs)
     for inp in ins:
         expected = sum(out.grad * loc for x, loc in zip(out.inputs, locals_) if x is inp)
@@ -66,7 +65,7 @@ def test_sum_of_grad_times_local_is_what_backward_accumulates(op: str):
 def test_local_derivatives_match_finite_differences(op: str):
     build, numbers = SAMPLES[op]
     out = build([Value(x) for x in numbers])
-    locals_ = value_module._LOCAL[op](out)
+    locals_ = value_module.contributions(out, 1.0)
     h = 1e-6
     for i in range(len(numbers)):
         up, down = list(numbers), list(numbers)
@@ -78,8 +77,8 @@ def test_local_derivatives_match_finite_differences(op: str):
 
 
 def test_relu_local_is_zero_left_of_zero_and_pow_local_is_exact():
-    assert value_module._LOCAL["relu"](Value(-0.5).relu()) == (0.0,)
-    assert value_module._LOCAL["**"](Value(3.0) ** 2) == (6.0,)
+    assert value_module.contributions(Value(-0.5).relu(), 1.0) == [0.0]
+    assert value_module.contributions(Value(3.0) ** 2, 1.0) == [6.0]
 
 
 # -- backward_steps reproduces backward() -------------------------------------------------------------
@@ -324,10 +323,10 @@ def test_explain_tensor_shows_rule_shapes_and_the_broadcast_sum():
     assert len(inner.terms) == 2 and "keep no .grad" in inner.note
 
 
-def test_unknown_op_steps_with_an_unknown_local():
+def test_an_op_known_only_by_its_backward_rule_shows_the_local_derivative_that_rule_gives():
     a = Value(2.0, label="a")
     out = a * 3.0
-    out._op = "MyOp"  # an op with a backward rule but no local rule, as a user-defined Function is
+    out._op = "MyOp"  # a new op: nothing but a backward rule in the table
     table = dict(value_module._BACKWARD, MyOp=value_module._BACKWARD["*"])
     saved, value_module._BACKWARD = value_module._BACKWARD, table
     try:
@@ -335,11 +334,11 @@ def test_unknown_op_steps_with_an_unknown_local():
         text = str(explain(a, root=out))
     finally:
         value_module._BACKWARD = saved
-    assert [(s.local, s.contribution) for s in steps] == [(None, 3.0), (None, 2.0)]
-    assert "∂/∂a ? = 3" in text
+    assert [(s.local, s.contribution) for s in steps] == [(3.0, 3.0), (2.0, 2.0)]
+    assert "∂/∂a 3 = 3" in text
 
 
-def test_a_user_function_is_stepped_with_its_own_backward_and_an_unknown_local():
+def test_a_user_function_is_stepped_with_its_own_backward_and_the_local_derivative_it_gives():
     from autograd import Function
 
     class Cube(Function):  # y = x³, dy/dx = 3x²
@@ -359,12 +358,12 @@ def test_a_user_function_is_stepped_with_its_own_backward_and_an_unknown_local()
     assert a.grad == 32.0
     replayed = replay(y)
     assert a.grad == 32.0  # replay touched nothing, even though the Function's backward writes to its own inputs
-    assert [(s.consumer.op, s.local, s.contribution) for s in replayed if s.node is a] == [("*", 2.0 ** 3, 8.0), ("Cube", None, 24.0)]
+    assert [(s.consumer.op, s.local, s.contribution) for s in replayed if s.node is a] == [("*", 2.0 ** 3, 8.0), ("Cube", 12.0, 24.0)]
     a.grad = 0.0
     list(backward_steps(y))
     assert a.grad == 32.0
     e = explain(a, root=y)
-    assert e.ok and "∂/∂a ? = 24" in str(e)
+    assert e.ok and "∂/∂a 12 = 24" in str(e), str(e)
 
 
 # -- names: what steps, captions and explain call each value ------------------------------------------------

@@ -263,7 +263,7 @@ def test_moment_buffers_fed_zero_gradients_never_hold_subnormals(make):
         p.grad = zero
         opt.step()
         for name, buf in opt.state[0].items():
-            if name in ("exp_avg", "exp_avg_sq", "momentum_buffer"):
+            if name in ("m_unscaled", "v_unscaled", "momentum_buffer"):
                 assert not _is_subnormal(buf), f"{name} holds a subnormal after {step + 2} steps: {buf}"
     assert np.all(np.isfinite(p.data))
 
@@ -291,6 +291,23 @@ def test_matches_torch_optim_over_many_steps(ours, theirs, kwargs):
         opt.step()
         topt.step()
     np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_adam_state_names_say_what_the_numbers_are_and_relate_to_torchs():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    p = Tensor(rng.normal(size=5), requires_grad=True)
+    tp = torch.tensor(p.data.copy(), requires_grad=True)
+    opt, topt = Adam([p], lr=0.01, betas=(0.8, 0.95)), torch.optim.Adam([tp], lr=0.01, betas=(0.8, 0.95))
+    for _ in range(4):
+        g = rng.normal(size=5)
+        p.grad, tp.grad = g.copy(), torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    state, tstate = opt.state[0], topt.state[tp]
+    assert "exp_avg" not in state and "exp_avg_sq" not in state  # PyTorch's names only for PyTorch's numbers
+    np.testing.assert_allclose(state["m_unscaled"] * (1 - 0.8), tstate["exp_avg"].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(state["v_unscaled"] * (1 - 0.95), tstate["exp_avg_sq"].numpy(), rtol=1e-12)
 
 
 # -- many parameters: the flat, blocked update and the per-parameter fallback ---------------------------

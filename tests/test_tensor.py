@@ -569,13 +569,17 @@ def test_detach_numpy_item():
         Tensor(np.ones(2)).item()
 
 
-def test_comparisons_return_plain_bool_arrays_and_tensors_hash_by_identity():
-    x = Tensor(np.array([1.0, 2.0, 3.0]))
+def test_comparisons_return_bool_tensors_without_grad_and_tensors_hash_by_identity():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     np.testing.assert_array_equal(x > 1.5, [False, True, True])
     np.testing.assert_array_equal(x <= Tensor(np.array([1.0, 1.0, 4.0])), [True, False, True])
-    assert isinstance(x < 2, np.ndarray)
+    lt = x < 2
+    assert isinstance(lt, Tensor) and lt.dtype == np.bool_ and not lt.requires_grad
     y = Tensor(np.array([1.0, 2.0, 3.0]))
-    assert len({x, y}) == 2 and x != y
+    assert len({x, y}) == 2 and {x: 1, y: 2}[y] == 2  # identity, as in PyTorch
+    eq = x == y
+    assert isinstance(eq, Tensor) and eq.data.tolist() == [True, True, True] and not (x != y).any()
+    assert (x == None) is False  # noqa: E711 - anything that is not numbers compares by identity
 
 
 def test_factories():

@@ -8,25 +8,22 @@ The error names the op, summarises its inputs, gives the line of user code that 
 whether the op *produced* the non-finite number from finite inputs (the culprit) or only passed one along
 (its input was already NaN/inf: look further back, at the data or at an op made outside the block).
 
-Free outside the block: nothing on the engines' hot paths tests a flag. Entering swaps in checking versions
-of the node constructors both engines call by name (``autograd.value._make``, ``Tensor._make``) and of the
-Value engine's backward table (``autograd.value._BACKWARD``); leaving puts the originals back. A Tensor
-node made inside the block gets a checking wrapper around its backward closure, so its backward is checked
-even if ``backward()`` runs after the block.
+How it sees the graph: while the block is active it is a *watcher* of the engine (``autograd.graph``): every op
+hands it each node it makes and each gradient backward computes. Nothing is patched, and outside the block the
+engine runs exactly as before. As in PyTorch, a backward is checked when it runs inside the block.
 """
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
-from .. import value as _value
-from .sites import Site, user_site
+from ..graph import Replay, grad_mode
 from ..tensor import Tensor
+from ..value import Value
+from .sites import Site, user_site
 
 
 class AnomalyError(RuntimeError):
@@ -47,102 +44,68 @@ class detect_anomaly(ContextDecorator):
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
-        self._saved: list[tuple[Any, Any, Any]] = []
+        self._watchers: list[_Watcher] = []
 
-    def __enter__(self) -> Self:
-        if not self.check_nan:
-            return self
-        tensor_make = Tensor.__dict__["_make"]  # the staticmethod object itself, restored as it was
-        self._saved.append((_value._make, tensor_make, _value._BACKWARD))
-        sites: dict[int, tuple[Any, Site | None]] = {}  # Value nodes have no room for a site: keep it here
-        _value._make = _checked_value_make(_value._make, sites)
-        _value._BACKWARD = _checked_value_table(_value._BACKWARD, sites)
-        Tensor._make = staticmethod(_checked_tensor_make(Tensor._make))
+    def __enter__(self) -> detect_anomaly:
+        if self.check_nan:
+            watcher = _Watcher()
+            self._watchers.append(watcher)
+            grad_mode.watch(watcher)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.check_nan:
-            return
-        _value._make, tensor_make, _value._BACKWARD = self._saved.pop()
-        Tensor._make = tensor_make
+        if self.check_nan:
+            grad_mode.unwatch(self._watchers.pop())
 
 
-# -- Tensor engine ------------------------------------------------------------------------------------
+class _Watcher:
+    """Checks each node as it is made and each gradient as backward computes it (see ``autograd.graph``)."""
 
+    def __init__(self) -> None:
+        self._sites: dict[int, tuple[Any, Site | None]] = {}  # nodes have no room for a site: kept here
 
-def _checked_tensor_make(inner: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable, op: str) -> Tensor:
+    def site_of(self, node: Any) -> Site | None:
+        entry = self._sites.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
+
+    def created(self, node: Any, replay: Replay | None) -> None:
         site = user_site(2)
-        arr = np.asarray(data)
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            inputs = [p.data for p in parents]
-            culprit = all(_finite(x) for x in inputs)
-            raise AnomalyError(_message("forward", op, _bad(arr), culprit, site, inputs), op, "forward", culprit, site)
-        return inner(data, parents, _checked_backward(backward, op, site, parents), op)
+        if isinstance(node, Value):
+            if not math.isfinite(node.data):
+                inputs = [v.data for v in node.inputs]
+                culprit = all(map(math.isfinite, inputs))
+                raise AnomalyError(_message("forward", node.op, repr(node.data), culprit, site, inputs), node.op,
+                                   "forward", culprit, site)
+        else:
+            arr = node.data
+            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                parents = node._parents or (tuple(a for a in replay.args if isinstance(a, Tensor)) if replay else ())
+                inputs = [p.data for p in parents]
+                culprit = all(_finite(x) for x in inputs)
+                raise AnomalyError(_message("forward", node.op, _bad(arr), culprit, site, inputs), node.op,
+                                   "forward", culprit, site)
+        self._sites[id(node)] = (node, site)  # the node itself too: its id is not reused while it is kept here
 
-    return _make
-
-
-def _checked_backward(backward: Callable, op: str, site: Site | None, parents: tuple[Tensor, ...]) -> Callable:
-    def checked(g: np.ndarray) -> Sequence[np.ndarray | None]:
-        grads = backward(g)
+    def gradients(self, node: Any, grad_out: Any, grads: tuple[Any, ...]) -> None:
         for i, pg in enumerate(grads):
-            if pg is not None and not _finite(pg):
-                culprit = _finite(g)
-                what = f"{_bad(np.asarray(pg))} in the gradient for input {i}"
-                inputs = [p.data for p in parents] + [g]
-                raise AnomalyError(_message("backward", op, what, culprit, site, inputs, incoming=True),
-                                   op, "backward", culprit, site)
-        return grads
-
-    return functools.update_wrapper(checked, backward)  # keeps attributes such as a Function's .ctx
-
-
-# -- Value engine ---------------------------------------------------------------------------------------
-
-
-def _checked_value_make(inner: Callable[..., Any], sites: dict[int, tuple[Any, Site | None]]) -> Callable[..., Any]:
-    def _make(data: float, op: str, a: Any, b: Any = None) -> Any:
-        site = user_site(2)
-        if not math.isfinite(data):
-            name = _value._op_name(op, b)
-            inputs = [v.data for v in _value._operands(a, b)]
-            culprit = all(map(math.isfinite, inputs))
-            raise AnomalyError(_message("forward", name, repr(data), culprit, site, inputs), name, "forward", culprit, site)
-        out = inner(data, op, a, b)
-        if out._op:
-            sites[id(out)] = (out, site)  # the node itself too: its id is not reused while it is kept here
-        return out
-
-    return _make
-
-
-def _checked_value_table(table: dict[str, Callable], sites: dict[int, tuple[Any, Site | None]]) -> dict[str, Callable]:
-    def checking(backward: Callable) -> Callable:
-        def checked(node: Any) -> None:
-            ins = _value._operands(node._a, node._b)
-            before = [v.grad for v in ins]
-            backward(node)
-            for i, (v, g0) in enumerate(zip(ins, before)):
-                if not math.isfinite(v.grad) and math.isfinite(g0):
-                    culprit = math.isfinite(node.grad)
-                    name = node.op
-                    entry = sites.get(id(node))
-                    site = entry[1] if entry is not None and entry[0] is node else None
-                    what = f"{v.grad!r} in the gradient for input {i}"
-                    inputs = [x.data for x in ins] + [node.grad]
-                    raise AnomalyError(_message("backward", name, what, culprit, site, inputs, incoming=True),
-                                       name, "backward", culprit, site)
-
-        return checked
-
-    return {op: checking(fn) for op, fn in table.items()}
+            if pg is None or _finite(pg):
+                continue
+            culprit = _finite(grad_out)
+            ins = node._parents if isinstance(node, Tensor) else node.inputs
+            shown = np.asarray(pg.data if isinstance(pg, (Tensor, Value)) else pg)
+            what = f"{_bad(shown)} in the gradient for input {i}"
+            inputs = [x.data for x in ins] + [grad_out.data if isinstance(grad_out, (Tensor, Value)) else grad_out]
+            site = self.site_of(node)
+            raise AnomalyError(_message("backward", node.op, what, culprit, site, inputs, incoming=True),
+                               node.op, "backward", culprit, site)
 
 
 # -- messages -------------------------------------------------------------------------------------------
 
 
 def _finite(x: Any) -> bool:
+    if isinstance(x, (Tensor, Value)):
+        x = x.data
     if isinstance(x, np.ndarray):
         return x.dtype.kind != "f" or bool(np.isfinite(x).all())
     return math.isfinite(x) if isinstance(x, (int, float)) else bool(np.isfinite(np.asarray(x)).all())

@@ -14,47 +14,33 @@ inputs, ... the parameters) then receives a wrong gradient without being wrong i
 The report names the first culprit backward meets (nearest the root), with its op, inputs and the line of
 user code that created it.
 
-Replaying an op. A Value node's op code and inputs determine its forward. A Tensor node records only a
-backward closure, so its forward is recorded while the graph is built *inside* audit: give audit a function,
-``audit(lambda: F.cross_entropy(model(x), y))``, and while it runs, ``Tensor._make`` notes the op that called
-it (``Tensor.exp``, ``F.linear``, ...) with its arguments, and ``value._make`` the creation lines. Nothing is
-recorded, and nothing costs, outside audit. A ``Function`` records its own forward (and line) always, so
-``audit(root)`` on a graph built anywhere checks every Value op and every Function; built-in Tensor ops of
-such a graph are reported as not checked. An op whose replay does not reproduce its recorded output (a
-random op such as dropout) is not checked either, and says so.
+Replaying an op. A Value node's op code and inputs determine its forward. A Tensor node records only its
+backward rule, so its forward is recorded while the graph is built *inside* audit: give audit a function,
+``audit(lambda: F.cross_entropy(model(x), y))``, and while it runs audit watches the engine (the hook in
+``autograd.graph``): every op hands it the node it made, how to replay it (the op's function and arguments) and
+where user code called it. Nothing is recorded, and nothing costs, outside audit. A ``Function`` keeps its own
+forward (its ctx) always, so ``audit(root)`` on a graph built anywhere checks every Value op and every Function;
+built-in Tensor ops of such a graph are reported as not checked. An op whose replay does not reproduce its
+recorded output (a random op such as dropout) is not checked either, and says so.
 """
 from __future__ import annotations
 
-import functools
 import math
-import os
-import sys
 from collections.abc import Callable
-from contextlib import ContextDecorator
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .. import value as _value
-from .finite_diff import GradcheckEntry, numeric_derivative, verdict
-from ..graph import no_grad, set_grad_enabled, topological_order
-from .sites import Site, user_site
-from ..viz.format import html_table, num, text_table
-from ..tensor import Tensor
+from ..graph import Replay, enable_grad, grad_mode, no_grad, topological_order
+from ..tensor import Tensor, local_backward
 from ..value import Value
+from ..viz.format import html_table, num, text_table
+from .finite_diff import GradcheckEntry, numeric_derivative, verdict
+from .sites import Site, definition_site, user_site
 
 Node = Value | Tensor
 _EPS64 = float(np.finfo(np.float64).eps)
-
-
-@dataclass(frozen=True)
-class Replay:
-    """How to run an op's forward again: ``fn(*args, **kwargs)``, with the node's inputs among the args."""
-
-    fn: Callable[..., Any]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,7 +205,7 @@ def audit(root: Node | Callable[..., Node], *args: Any, seed: int = 0, atol: flo
             else:
                 leaves.append(node)
         elif node._backward is not None:
-            rows.append(_check_tensor(node, rng, atol, rtol))
+            rows.append(_check_tensor(node, book, rng, atol, rtol))
         elif node.requires_grad:
             leaves.append(node)
     culprits = [r.node for r in rows if r.status == "culprit"]
@@ -246,33 +232,24 @@ def _upstream(culprits: list[Node]) -> set[int]:
 # -- one Tensor op --------------------------------------------------------------------------------------
 
 
-def _backward_info(backward: Callable) -> dict[str, Any]:
-    """ctx / replay / site attributes along a chain of wrapped backward closures."""
-    info: dict[str, Any] = {}
-    fn: Any = backward
-    while fn is not None:
-        for key in ("ctx", "replay", "site"):
-            if key not in info and getattr(fn, key, None) is not None:
-                info[key] = getattr(fn, key)
-        fn = getattr(fn, "__wrapped__", None)
-    return info
-
-
-def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: float) -> AuditRow:
-    info = _backward_info(node._backward)
-    ctx = info.get("ctx")
-    site = ctx.site if ctx is not None else info.get("site")
-    replay = Replay(ctx.function.apply, ctx.args) if ctx is not None else info.get("replay")
+def _check_tensor(node: Tensor, book: _Recording | None, rng: np.random.Generator, atol: float,
+                  rtol: float) -> AuditRow:
+    ctx = getattr(node._backward, "ctx", None)  # a user Function keeps its forward (ctx) on its rule
+    site = book.site_of(node) if book is not None else None
+    if site is None and ctx is not None:  # built outside audit: point at the Function's backward instead
+        site = definition_site(ctx.function.backward)
+    replay = Replay(ctx.function.apply, ctx.args) if ctx is not None else (book.replay_of(node) if book else None)
     parents = node._parents
     row = AuditRow(node, node.op, "not checked", inputs=_describe_inputs(parents), site=site)
     if replay is None:
         row.note = "forward not recorded: build the graph inside audit, audit(lambda: ...)"
         return row
+
     def run(moved: Tensor | None = None, which: int = 0) -> Tensor:
         subs = dict(leaves)
         if moved is not None:
             subs[which] = moved
-        out = replay.fn(*_substitute(replay.args, subs), **_substitute(replay.kwargs, subs))
+        out = replay.fn(*_substitute(replay.args, subs))
         if isinstance(out, tuple):  # max(dim) returns (values, indices): the node is the one made by this op
             out = next((o for o in out if isinstance(o, Tensor) and o.op == node.op), None)
         return out
@@ -282,13 +259,13 @@ def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: flo
     own = {id(p): _leaf64(p, p.data, p.requires_grad, widen=False) for p in parents}
     try:
         leaves = own
-        with set_grad_enabled(True):
+        with enable_grad():
             same = run()
         # Then in float64, so that finite differences are accurate; unless that makes the op a no-op (a cast
         # to float64 of a float64 input), in which case the own-dtype replay is the one to check.
         widen = True
         leaves = {id(p): _leaf64(p, p.data, p.requires_grad) for p in parents}
-        with set_grad_enabled(True):
+        with enable_grad():
             out = run()
     except Exception as e:  # noqa: BLE001 - any failure to replay is reported, not raised
         row.note = f"replaying the forward raised {type(e).__name__}: {e}"
@@ -302,7 +279,7 @@ def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: flo
         row.note = "no input of the replayed op requires grad"
         return row
     u = rng.standard_normal(out.shape)
-    grads = out._backward(u)
+    grads = local_backward(out, u)
     checks = []
     for p in _unique(parents):
         if not p.requires_grad:
@@ -330,7 +307,7 @@ def _check_tensor(node: Tensor, rng: np.random.Generator, atol: float, rtol: flo
             if not n.kink or p.data.size == 1:
                 break
         terms = g * v
-        name = f"input {parents.index(p)}" + (f" ({p.label})" if p.label else "")
+        name = f"input {_position(parents, p)}" + (f" ({p.label})" if p.label else "")
         if p.data.size > 1:
             name += " along a random direction"
         checks.append(verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), atol, rtol,
@@ -433,7 +410,9 @@ def _value_replay(node: Value) -> tuple[tuple[Value, ...], Callable[..., Value]]
 
 
 def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float) -> AuditRow:
-    site = node._b.site if node._op == "function" else (book.site_of(node) if book is not None else None)
+    site = book.site_of(node) if book is not None else None
+    if site is None and node._op == "function":  # built outside audit: point at the Function's backward
+        site = definition_site(node._b.function.backward)
     inputs = _inputs(node)
     row = AuditRow(node, node.op, "not checked", inputs=_describe_inputs(inputs), site=site)
     replay = _value_replay(node)
@@ -465,99 +444,46 @@ def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float)
         h = 1e-6 * max(1.0, abs(x.data))
         n = numeric_derivative(phi, h, atol, rtol, out.data)
         a = stand_ins[id(x)].grad
-        name = f"input {ins.index(x)}" + (f" ({x.label})" if x.label else "")
+        name = f"input {_position(ins, x)}" + (f" ({x.label})" if x.label else "")
         checks.append(verdict(name, a, n, max(abs(a), abs(n.value)), atol, rtol))
     return _judged(row, checks)
 
 
 # -- recording while the graph is built -----------------------------------------------------------------
 
-_WRAPPERS = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "audit.py"),
-             os.path.join(os.path.dirname(os.path.abspath(__file__)), "anomaly.py"))
 
-
-class _Recording(ContextDecorator):
-    """Inside: every Tensor node remembers its creation line and how to replay its forward (on its backward
-    closure, as ``.site`` and ``.replay``); every Value node its creation line (here, by id)."""
+class _Recording:
+    """A watcher of the engine (``autograd.graph``) while audit's function runs: for every node made, the line of
+    user code that made it and, for Tensor nodes, how to replay its op."""
 
     def __init__(self) -> None:
-        self._sites: dict[int, tuple[Value, Site | None]] = {}
-        self._saved: list[tuple[Any, Any]] = []
+        self._sites: dict[int, tuple[Any, Site | None]] = {}
+        self._replays: dict[int, tuple[Any, Replay]] = {}
 
-    def site_of(self, node: Value) -> Site | None:
-        entry = self._sites.get(id(node))
-        return entry[1] if entry is not None and entry[0] is node else None
-
-    def __enter__(self) -> Self:
-        self._saved.append((_value._make, Tensor.__dict__["_make"]))
-        _value._make = self._value_make(_value._make)
-        Tensor._make = staticmethod(self._tensor_make(Tensor._make))
+    def __enter__(self) -> _Recording:
+        grad_mode.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _value._make, Tensor._make = self._saved.pop()
+        grad_mode.unwatch(self)
 
-    def _value_make(self, inner: Callable[..., Value]) -> Callable[..., Value]:
-        sites = self._sites
+    def created(self, node: Any, replay: Replay | None) -> None:
+        self._sites[id(node)] = (node, user_site(2))  # the node too: its id is not reused while it is kept here
+        if replay is not None:
+            self._replays[id(node)] = (node, replay)
 
-        def _make(data: float, op: str, a: Any, b: Any = None) -> Value:
-            out = inner(data, op, a, b)
-            if out._op:
-                sites[id(out)] = (out, user_site(2))
-            return out
+    def gradients(self, node: Any, grad_out: Any, grads: tuple[Any, ...]) -> None:
+        pass
 
-        return _make
+    def site_of(self, node: Any) -> Site | None:
+        entry = self._sites.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
 
-    @staticmethod
-    def _tensor_make(inner: Callable[..., Tensor]) -> Callable[..., Tensor]:
-        def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable, op: str) -> Tensor:
-            def recorded(g: np.ndarray) -> Any:
-                return backward(g)
-
-            functools.update_wrapper(recorded, backward)
-            recorded.site = user_site(2)
-            # A Function carries its own replay (its ctx); any other op is replayed from its caller's frame.
-            recorded.replay = None if _backward_info(backward).get("ctx") else _replay_from(sys._getframe(1))
-            return inner(data, parents, recorded, op)
-
-        return _make
+    def replay_of(self, node: Any) -> Replay | None:
+        entry = self._replays.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
 
 
-def _replay_from(frame: Any) -> Replay | None:
-    """The op that called Tensor._make — the function of that frame — with the arguments it was called with."""
-    while frame is not None and frame.f_code.co_filename in _WRAPPERS:
-        frame = frame.f_back  # skip other checking wrappers (detect_anomaly's) between the op and here
-    if frame is None:
-        return None
-    code = frame.f_code
-    fn = _function_of(code, frame.f_globals)
-    if fn is None:
-        return None
-    local = frame.f_locals
-    names = code.co_varnames
-    n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
-    try:
-        args = [local[name] for name in names[:n_pos]]
-        kwargs = {name: local[name] for name in names[n_pos:n_pos + n_kw]}
-        extra = n_pos + n_kw
-        if code.co_flags & 0x04:  # CO_VARARGS
-            args += list(local[names[extra]])
-            extra += 1
-        if code.co_flags & 0x08:  # CO_VARKEYWORDS
-            kwargs.update(local[names[extra]])
-    except KeyError:
-        return None
-    return Replay(fn, tuple(args), kwargs)
-
-
-def _function_of(code: Any, namespace: dict[str, Any]) -> Callable[..., Any] | None:
-    """The module-level function or class method whose code object this is (found by qualified name)."""
-    obj: Any = namespace
-    for part in code.co_qualname.split("."):
-        if part == "<locals>":
-            return None
-        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
-        if obj is None:
-            return None
-    fn = getattr(obj, "__func__", obj)  # a classmethod's function: the frame's args include cls
-    return fn if getattr(fn, "__code__", None) is code else None
+def _position(nodes: tuple[Any, ...], node: Any) -> int:
+    """Where ``node`` is among ``nodes``, by identity (Tensors compare elementwise with ==)."""
+    return next(i for i, x in enumerate(nodes) if x is node)

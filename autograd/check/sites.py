@@ -52,6 +52,15 @@ def user_site(skip: int = 1) -> Site | None:
     return None
 
 
+def definition_site(fn: object) -> Site | None:
+    """Where a function is defined (its ``def`` line): for a user Function's backward, the code to look at."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return None
+    line = linecache.getline(code.co_filename, code.co_firstlineno).strip()
+    return Site(code.co_filename, code.co_firstlineno, code.co_name, line)
+
+
 def _jupyter_cell(filename: str) -> str:
     """'cell In[3]' when ``filename`` is an IPython cell (IPython names cells after temporary files)."""
     ipython = sys.modules.get("IPython")

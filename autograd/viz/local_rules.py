@@ -3,32 +3,33 @@
 An edge runs from an input ``a`` to the op that made ``out``; its local derivative is ∂out/∂a. The chain rule
 sends ``out.grad × ∂out/∂a`` along it, once per use: in ``b = a + a`` there are two edges from ``a``.
 
-* ``Value``: numbers, from ``autograd.value._LOCAL``, which sits beside ``_BACKWARD`` so the two can be
-  tested against each other (tests/test_explain.py). ``value_edges`` also knows the order in which
-  ``backward()`` applies them, so stepping through reproduces its sums bit for bit.
-* ``Tensor``: the rule as text (``g·Wᵀ``, ``Σ_rows g``), from the table below keyed by op name. It lives here,
-  not beside each op in tensor.py, because it is for reading only: passing it to ``Tensor._make`` would cost
-  every op of every training step. The numbers come from calling the node's own backward closure.
+* ``Value``: numbers, derived from the op's one backward rule (``autograd.value.contributions`` with an incoming
+  gradient of 1), so what a drawing shows is what ``backward()`` computes. ``value_edges`` also knows the order
+  in which ``backward()`` applies them, so stepping through reproduces its sums bit for bit.
+* ``Tensor``: the rule as text (``g·Wᵀ``, ``Σ_rows g``), which each op declares beside its forward
+  (``autograd.tensor.rule_text``; ``nn`` declares its own ops' the same way). The numbers come from calling the
+  node's own backward rule.
 
-Ops nobody taught this module (an ``autograd.Function``, say) get ``None``: drawn as ``?``.
+An op without rule text gets ``None``: drawn as ``?``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .. import value as _value
-from ..tensor import summed_axes
+from ..tensor import RULE_TEXT, summed_axes
+from ..value import contributions
 
 # -- Value ------------------------------------------------------------------------------------------
 
 
 def value_locals(node: Any) -> tuple[float, ...] | None:
     """∂node/∂input for each of ``node.inputs``, in that order; None when the op has no known rule."""
-    op = node._op
-    if not op:
+    if not node._op:
         return ()
-    rule = _value._LOCAL.get(op)
-    return None if rule is None else tuple(rule(node))
+    try:
+        return tuple(contributions(node, 1.0))
+    except Exception:  # noqa: BLE001 - a user Function's backward that fails at g = 1: no local derivative shown
+        return None
 
 
 def value_edges(node: Any) -> list[tuple[int, Any, float]] | None:
@@ -48,54 +49,6 @@ def value_edges(node: Any) -> list[tuple[int, Any, float]] | None:
 
 # -- Tensor -----------------------------------------------------------------------------------------
 
-# op -> the rule for each parent, in parents order. g is the consumer's gradient; {0}, {1}, {2} stand for
-# the parents' names (their labels, or the letters in _LETTERS).
-_TENSOR_RULES: dict[str, tuple[str, ...]] = {
-    "+": ("g", "g"),
-    "-": ("g", "−g"),
-    "*": ("g⊙{1}", "g⊙{0}"),
-    "/": ("g/{1}", "−g⊙{0}/{1}²"),
-    "**": ("g⊙{1}·{0}^({1}−1)", "g⊙{0}^{1}·ln {0}"),
-    "@": ("g·{1}ᵀ", "{0}ᵀ·g"),
-    "linear": ("g·{1}", "gᵀ·{0}", "Σ_rows g"),
-    "linear_relu": ("(g⊙[a>0])·{1}", "(g⊙[a>0])ᵀ·{0}", "Σ_rows g⊙[a>0]"),
-    "neg": ("−g",),
-    "exp": ("g⊙e^{0}",),
-    "log": ("g/{0}",),
-    "tanh": ("g⊙(1−tanh²)",),
-    "relu": ("g⊙[{0}>0]",),
-    "sigmoid": ("g⊙σ(1−σ)",),
-    "abs": ("g⊙sign {0}",),
-    "sqrt": ("g/(2√{0})",),
-    "clip": ("g⊙[in range]",),
-    "sum": ("g copied back",),
-    "mean": ("g/n copied back",),
-    "max": ("g to the max",),
-    "min": ("g to the min",),
-    "amax": ("g to the max",),
-    "amin": ("g to the min",),
-    "reshape": ("g reshaped",),
-    "view": ("g reshaped",),
-    "flatten": ("g reshaped",),
-    "squeeze": ("g reshaped",),
-    "unsqueeze": ("g reshaped",),
-    "transpose": ("g transposed back",),
-    "permute": ("g permuted back",),
-    "getitem": ("g scattered back",),
-    "to": ("g cast back",),
-    "softmax": ("s⊙(g−Σg⊙s)",),
-    "log_softmax": ("g−softmax·Σg",),
-    "cross_entropy": ("(softmax−onehot)/N",),
-    "mse_loss": ("2({0}−{1})/N·g", "−2({0}−{1})/N·g"),
-    "binary_cross_entropy_with_logits": ("(σ({0})−{1})/N·g", "−{0}/N·g"),
-    "dropout": ("g⊙mask/(1−p)",),
-    "conv2d": ("g ⊛ flip({1}) (full conv)", "{0} ⋆ g (correlation)", "Σ g over n, p, q"),
-    "max_pool2d": ("g to each window's max",),
-}
-_LETTERS = {"@": ("A", "B"), "linear": ("x", "W", "b"), "linear_relu": ("x", "W", "b"), "conv2d": ("x", "W", "b"),
-            "mse_loss": ("x", "y"), "binary_cross_entropy_with_logits": ("z", "y")}
-
-
 def op_label(node: Any) -> str:
     """The op as a drawing names it: its name, plus what it was called with when an op says so (a Tensor op's
     backward closure may carry ``details``: conv2d's "3×3, stride 1, pad 1", max_pool2d's "2×2, stride 2")."""
@@ -109,7 +62,8 @@ def tensor_rule(consumer: Any, slot: int) -> str | None:
     gradient summed back by ``unbroadcast``. None for an op this table does not know."""
     op = consumer.op
     ins = consumer.inputs
-    letters = _LETTERS.get(op, ("a", "b", "c") if len(ins) > 1 else ("x",))
+    entry = RULE_TEXT.get(op)
+    letters = (entry[1] if entry and entry[1] else None) or (("a", "b", "c") if len(ins) > 1 else ("x",))
     names = [_short(x.label) or letters[i % len(letters)] for i, x in enumerate(ins)]
     for i, x in enumerate(ins):  # x * x: one operand, one name (g⊙a on both edges, not g⊙b and g⊙a)
         first = next(k for k, y in enumerate(ins) if y is x)
@@ -117,7 +71,7 @@ def tensor_rule(consumer: Any, slot: int) -> str | None:
     if op.startswith("**") and op != "**":
         rule = f"g⊙{op[2:]}·{names[0]}^{_minus_one(op[2:])}"
     else:
-        rules = _TENSOR_RULES.get(op)
+        rules = entry[0] if entry is not None else None
         rule = rules[slot].format(*names, "", "") if rules is not None and slot < len(rules) else None
     if rule is None:
         return None

@@ -6,9 +6,9 @@
 order reproduces ``backward()`` exactly, bit for bit, because each contribution is computed by the op's
 own backward rule, the same code ``backward()`` runs:
 
-* ``Value``: the rule from ``autograd.value._BACKWARD`` is applied to a stand-in node whose inputs are
-  fresh zero-gradient copies, one per edge, so each copy's ``grad`` is that edge's contribution alone.
-* ``Tensor``: the node's backward closure returns one contribution per parent already.
+* ``Value``: the op's rule runs on stand-ins whose inputs start at zero gradient, one per edge
+  (``autograd.value.contributions``), so each one's ``grad`` is that edge's contribution alone.
+* ``Tensor``: the node's backward rule returns one contribution per parent already (``local_backward``).
 
 ``backward_steps`` does what ``backward()`` does (it changes ``.grad``, as a generator: one step per
 ``next``). ``replay`` computes the same steps into a list without touching any ``.grad``: what
@@ -24,6 +24,8 @@ import numpy as np
 
 from .. import value as _value
 from ..graph import topological_order
+from ..tensor import local_backward
+from ..value import contributions
 from . import local_rules
 from .names import Names, fallback
 from .palette import number
@@ -155,56 +157,8 @@ def _value_edges(order: list[Any], shadow: dict[int, tuple[Any, float]] | None) 
 
 
 def _contributions(node: Any, g: float) -> list[float]:
-    """What the op's own backward rule hands each input slot, computed on zero-gradient stand-ins.
-
-    An op without a local rule (a user's ``Function``) may send gradient to inputs it keeps itself rather
-    than to the node's ``_a``/``_b``; for it the rule runs on the real node, with the inputs' gradients set
-    aside and restored, and an input used twice gets its whole share on its first slot.
-    """
-    if node._op not in _value._LOCAL:
-        return _contributions_in_place(node, g)
-    fake = object.__new__(type(node))
-    fake.data, fake.grad, fake.label, fake._op = node.data, g, "", node._op
-    fake._a, fake._b = _stand_in(node._a), _stand_in(node._b)
-    backward = _value._BACKWARD.get(node._op)  # read at call time: detect_anomaly may swap the table
-    if backward is None:
-        raise NotImplementedError(f"backward_steps: no backward rule for op {node.op!r}")
-    backward(fake)
-    return [x.grad for x in fake.inputs]
-
-
-def _contributions_in_place(node: Any, g: float) -> list[float]:
-    backward = _value._BACKWARD.get(node._op)
-    if backward is None:
-        raise NotImplementedError(f"backward_steps: no backward rule for op {node.op!r}")
-    ins = node.inputs
-    unique = list({id(x): x for x in ins}.values())
-    saved = [(x, x.grad) for x in unique]
-    saved_grad = node.grad
-    for x in unique:
-        x.grad = 0.0
-    node.grad = g
-    try:
-        backward(node)
-        got = {id(x): x.grad for x in unique}
-    finally:
-        for x, old in saved:
-            x.grad = old
-        node.grad = saved_grad
-    out = []
-    for x in ins:
-        out.append(got.pop(id(x), 0.0))
-    return out
-
-
-def _stand_in(x: Any) -> Any:
-    if isinstance(x, _value.Value):
-        v = object.__new__(type(x))
-        v.data, v.grad, v.label, v._op, v._a, v._b = x.data, 0.0, x.label, "", None, None
-        return v
-    if type(x) is tuple:
-        return tuple(map(_stand_in, x))
-    return x
+    """What the op's own backward rule hands each input slot (see ``autograd.value.contributions``)."""
+    return contributions(node, g)
 
 
 def _interior_grads(root: Any) -> list[tuple[Any, float]]:
@@ -251,7 +205,7 @@ def _tensor_edges(root: Any, first: np.ndarray, apply: bool) -> Iterator[Step]:
             if apply:
                 node._accumulate(g, handed_out)
             continue
-        for slot, (parent, pg) in enumerate(zip(node._parents, node._backward(g))):
+        for slot, (parent, pg) in enumerate(zip(node._parents, local_backward(node, g))):
             if pg is None or not parent.requires_grad:
                 continue
             key = id(parent)
