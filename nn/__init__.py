@@ -1,10 +1,26 @@
 """nn — networks built from the autograd engines: scalar Neuron/Layer/MLP and tensor Linear/Sequential."""
-from . import data, functional, optim
-from .conv_layers import Conv2d, Flatten, MaxPool2d
-from .layers import Dropout, Linear, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Tanh
-from .module import Module, zero_grads
-from .scalar import MLP, Layer, Neuron
-from .serialization import load, save
+import sys as _sys
+
+
+def _interrupted_while_starting() -> None:
+    """Ctrl-C while ``python -m nn.train`` (or ``nn.moons``) is still loading: one line and exit 130, as once it
+    runs, rather than a traceback through the imports. (While ``-m`` locates a module, sys.argv[0] is "-m".)
+    Imported as a library, the KeyboardInterrupt is left alone."""
+    if _sys.argv[:1] == ["-m"]:
+        _sys.stderr.write("interrupted while starting; nothing was done\n")
+        raise SystemExit(130)
+
+
+try:
+    from . import data, functional, optim
+    from .conv_layers import Conv2d, Flatten, MaxPool2d
+    from .layers import Dropout, Linear, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Tanh
+    from .module import Module, zero_grads
+    from .scalar import MLP, Layer, Neuron
+    from .serialization import load, save
+except KeyboardInterrupt:
+    _interrupted_while_starting()
+    raise
 
 __all__ = ["MLP", "Conv2d", "Dropout", "Flatten", "Layer", "Linear", "LiveView", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Neuron", "ReLU", "Sequential", "Sigmoid", "Tanh", "data", "functional", "load", "optim", "plot_decision_boundary", "save", "train", "zero_grads"]
 

@@ -37,7 +37,7 @@ import itertools
 import math
 import sys
 import time
-from typing import Any, Self, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -157,7 +157,7 @@ class LiveView:
         self._unhook()
         self.closed = True
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> LiveView:
         return self
 
     def __exit__(self, *exc: object) -> None:

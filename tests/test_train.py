@@ -611,10 +611,19 @@ def test_blas_threads_are_limited_during_the_run_and_restored(tiny_data, tmp_pat
     assert blas_threads() == outside
 
 
-def test_progress_bar_comes_from_tqdm_auto():
+def test_progress_bar_comes_from_tqdm_auto(tiny_data, tmp_path, monkeypatch):
     import tqdm.auto
 
-    assert train.tqdm is tqdm.auto.tqdm  # a widget in Jupyter, a text bar on a terminal
+    made = []
+    real = tqdm.auto.tqdm
+
+    def recording(*args, **kwargs):  # a widget in Jupyter, a text bar on a terminal
+        made.append(kwargs.get("desc"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", recording)
+    assert train.main(_args(tiny_data, tmp_path / "run", "--epochs", "2")) == 0
+    assert made == ["epoch 1/2", "epoch 2/2"]
 
 
 def test_load_checkpoint_of_a_run_without_a_finished_epoch_says_so(tmp_path):

@@ -15,10 +15,16 @@ import inspect
 import sys
 import types
 
-from .command import main
-from .from_python import TrainResult
-from .from_python import train as _train
-from .runs import load_checkpoint
+from .. import _interrupted_while_starting
+
+try:
+    from .command import main
+    from .from_python import TrainResult
+    from .from_python import train as _train
+    from .runs import load_checkpoint
+except KeyboardInterrupt:
+    _interrupted_while_starting()
+    raise
 
 __all__ = ["TrainResult", "load_checkpoint", "main"]
 

@@ -52,15 +52,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import data
+from ..extras import require
+from ..gradflow import GradientFlow
+from ..optim import SGD, Adam, AdamW, Optimizer
 from . import runs
 from .cli import number
 from .epoch import NonFiniteLossError, all_finite, cosine_lr, evaluate, train_epoch
-from ..gradflow import GradientFlow
 from .models import IMAGE_SHAPE, IN_FEATURES, NUM_CLASSES, build_cnn, build_model
-from ..optim import SGD, Adam, AdamW, Optimizer
 from .plots import plot_history
 from .runs import CONFIG_FILE, MODEL_FILE, PLOT_FILE, load_checkpoint  # noqa: F401 - re-exports load_checkpoint
 
@@ -295,6 +295,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def missing_extra() -> str | None:
+    """The one line to print when the ``train`` extra (tqdm, threadpoolctl, matplotlib) is not installed."""
+    for module in ("tqdm", "threadpoolctl", "matplotlib"):
+        try:
+            require(module, "train", "python -m nn.train")
+        except ImportError as err:
+            return str(err)
+    return None
+
+
 def main(argv: Sequence[str] | None = None, watch: Any = None) -> int:
     """Run the command: check --out, load data, train, checkpoint every epoch. Returns the exit code.
 
@@ -302,6 +312,10 @@ def main(argv: Sequence[str] | None = None, watch: Any = None) -> int:
     ``started(model=, optimizer=, flow=, history=, step_losses=, out=, args=)``, ``progress_bar(epoch)`` (a
     stand-in for the tqdm bar, or None) and ``epoch_done(epoch, loss, accuracy)``.
     """
+    missing = missing_extra()
+    if missing:
+        print(missing, file=sys.stderr)
+        return EXIT_USAGE
     args = parse_args(argv)
     created: list[Path] = []
     lock = None
@@ -385,6 +399,8 @@ def _train(args: argparse.Namespace, ds: data.MNISTData, out: Path, watch: Any =
             # disable=None: a bar on a terminal, nothing in logs and pipes (tqdm.auto shows a widget in Jupyter);
             # the epoch line below always prints.
             feed = watch.progress_bar(epoch) if watch is not None else None  # nn.train(live=True): the live view
+            from tqdm.auto import tqdm  # the train extra, checked by main(); imported once, then a dict lookup
+
             with feed or tqdm(total=batches_per_epoch, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                               leave=False, disable=None, file=sys.stderr) as bar:
                 loss = train_epoch(model, optimizer, x_train, y_train, args.batch_size, rng, bar, flow, step_losses)

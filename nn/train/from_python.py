@@ -24,7 +24,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from ..gradflow import GradientFlow
 from ..live import LiveView, running_in_kernel
@@ -164,7 +164,7 @@ class _StepFeed:
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         """The bar's running loss: the view shows it already."""
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> _StepFeed:
         return self
 
     def __exit__(self, *exc: object) -> None:
