@@ -334,6 +334,20 @@ def test_a_reader_during_a_run_always_gets_a_matching_pair(tiny, tmp_path):
 # -- kill -9 at any moment ---------------------------------------------------------------------------------
 
 
+def _wait_for_own_epoch(out: Path, seed: int, limit: float = 60.0) -> None:
+    """Until the run with ``seed`` has committed its first epoch (its config.json is the current one)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            config = json.loads((out / "config.json").read_text())
+            if config.get("seed") == seed and config.get("epochs_completed", 0) >= 1:
+                return
+        except (OSError, ValueError):
+            pass  # between runs, or mid-swap: look again
+        time.sleep(0.002)
+    raise AssertionError(f"the run with seed {seed} committed no epoch within {limit} s")
+
+
 def test_kill_9_at_random_moments_always_leaves_a_consistent_loadable_run(tiny, tmp_path):
     # A run takes ~0.3 s to start (imports, lock, data), then epochs of 32 examples take ~10 ms, most of it the
     # checkpoint write. Even runs are killed 0-0.5 s after they start (mostly while starting), odd ones 0-0.3 s
@@ -350,7 +364,8 @@ def test_kill_9_at_random_moments_always_leaves_a_consistent_loadable_run(tiny, 
                                 env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if seed % 2:
             proc.stdout.readline()  # "fashion-mnist: 32 training / 16 test images; ...": training starts
-        time.sleep(float(rng.uniform(0.0, 0.3 if seed % 2 else 0.5)))
+            _wait_for_own_epoch(out, seed)  # then kill while it trains, whatever the machine's load
+        time.sleep(float(rng.uniform(0.0, 0.1 if seed % 2 else 0.5)))
         proc.send_signal(signal.SIGKILL)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, stderr  # still running when killed, and never refused
