@@ -164,8 +164,8 @@ class Tensor:
     ``float()``, ``to(dtype)``, ``add``/``mul``/... and ``float(t)`` behave as in torch.
     """
 
-    __slots__ = ("_backward", "_born", "_op", "_parents", "_reads", "_retains_grad", "_role", "data", "grad",
-                 "label", "requires_grad")
+    __slots__ = ("_backward", "_born", "_op", "_parents", "_previous", "_reads", "_retains_grad", "_role", "data",
+                 "grad", "label", "requires_grad")
     __array_priority__ = 1000  # so ndarray ⊕ Tensor defers to Tensor's reflected op
 
     def __init__(self, data: object, requires_grad: bool = False, dtype: object = None, label: str = "") -> None:
@@ -302,9 +302,9 @@ class Tensor:
     def role(self) -> str:
         """What this tensor is, from facts, never from its label: 'result' (made by an op that records a graph),
         'parameter' (a leaf an ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op
-        lifted, as the 2 in ``x * 2``), 'seed' (the gradient a ``create_graph`` backward pass starts from: every node
-        of a gradient's graph depends on it) or 'input' (any other leaf: data you made, with or without
-        requires_grad)."""
+        lifted, as the 2 in ``x * 2``), 'seed' (the gradient a ``create_graph`` backward pass starts from, or a part
+        of it made from it alone, a constant: every node of a gradient's graph depends on one) or 'input' (any other
+        leaf: data you made, with or without requires_grad)."""
         if self._backward is not None:
             return "result"
         return getattr(self, "_role", "input")  # the slot is set only by mark_parameter and lifted numbers
@@ -958,13 +958,16 @@ class Tensor:
             for slot in Tensor.__slots__:
                 if hasattr(self, slot):
                     setattr(old, slot, getattr(self, slot))
+            if result._reads not in ("none", "out"):  # its rule reads the old numbers (t *= y: d/dy = g·t_old),
+                old.data = self.data.copy()  # which the write below replaces
             result._parents = tuple(old if p is self else p for p in result._parents)
         self.data[...] = new
         _record_edit(self)
         if result._backward is not None:
             self._op, self._parents, self._backward = result._op, result._parents, result._backward
             self._reads, self.requires_grad, self.grad = result._reads, True, None
-        self._born = _edits.clock
+            self._previous = old  # ops made before this change used ``old``: backward sends their gradients there
+            self._born = _edits.clock  # a new node; changed unrecorded (no_grad), it stays the node its rule read
 
     # -- method forms of the operators, with PyTorch's names (x.add(y) is x + y, one node either way) ------
 
@@ -1528,6 +1531,8 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[np.ndarray | Tensor],
             g = pending.pop(id(node), None)
             if g is None:
                 continue
+            if create_graph and g._backward is None and not g.requires_grad:
+                g._role = "seed"  # made from the seeds alone (ops on constants record nothing): the seed, carried back
             found[id(node)] = (node, g)
             rule = node._backward
             if rule is None:
@@ -1543,6 +1548,8 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[np.ndarray | Tensor],
             for watcher in watchers:
                 watcher.gradients(node, g, grads)
             for parent, pg in zip(parents, grads):
+                if check and parent._born > node._born:  # changed in place after node used it
+                    parent = _version_used_by(parent, node)
                 if pg is None or not parent.requires_grad:
                     continue
                 if create_graph and not isinstance(pg, Tensor):
@@ -1601,6 +1608,18 @@ def _record_edit(t: Tensor) -> None:
     _edits.clock += 1
     buf = _buffer(t.data)
     _edits.changed[id(buf)] = (weakref.ref(buf), _edits.clock)
+
+
+def _version_used_by(t: Tensor, node: Tensor) -> Tensor:
+    """The version of ``t`` that ``node`` was made from: ``t`` itself, or, if ``t`` was changed in place since, the
+    stand-in its in-place ops left for what it was before (``_take_result``), so that the gradient of an op made
+    before ``t += y`` does not flow through ``+=``."""
+    while t._born > node._born:
+        previous = getattr(t, "_previous", None)
+        if previous is None:
+            break
+        t = previous
+    return t
 
 
 def _check_unchanged(node: Tensor) -> None:

@@ -60,9 +60,12 @@ class Drawing:
             show_grad = any(_has_grad(n) for n in nodes)
         if not show_grad:
             return [None] * len(nodes)
+        grads = [n.grad for n in nodes]
+        if set(map(type, grads)) - _NUMBERS:  # after backward(create_graph=True) a .grad is a Value/Tensor: its numbers
+            grads = [_numbers(g) for g in grads]
         if not self.tensor:
-            return [n.grad for n in nodes]
-        return [n.grad if n.grad is not None else (_NOT_KEPT if n.op else None) for n in nodes]
+            return grads
+        return [g if g is not None else (_NOT_KEPT if n.op else None) for n, g in zip(nodes, grads)]
 
     def _grads_at(self, step: int) -> list[Any]:
         from .steps import replay, seed  # steps imports value/tensor machinery only when a step is drawn
@@ -385,8 +388,10 @@ class Drawing:
                 cells.append(f'<td border="2" color="{palette.INHERITS_BORDER}" bgcolor="{palette.INHERITS_FILL}">'
                              "inherits a wrong grad</td>")
             note = ""
+            if summary.BACKWARD in present:
+                note += "; backward pass: computed by backward(create_graph=True), from its seed (the 1 it starts from)"
             if self.show_local:
-                note = "; edge labels: local derivative ∂out/∂in" + (" (rule, shape)" if self.tensor else "")
+                note += "; edge labels: local derivative ∂out/∂in" + (" (rule, shape)" if self.tensor else "")
             rows.append('<tr><td align="left"><font point-size="10"><table border="0" cellspacing="2" cellpadding="1"><tr>'
                         + "".join(cells) + "</tr></table></font></td></tr>")
             if note:
@@ -415,8 +420,16 @@ def _level(key: str, inputs_of: dict[str, set[str]], memo: dict[str, int]) -> in
     return memo[key]
 
 
+_NUMBERS = frozenset({float, int, np.ndarray, type(None)})
+
+
+def _numbers(g: Any) -> Any:
+    """A gradient's numbers: after backward(create_graph=True) ``.grad`` is itself a Value or Tensor in a graph."""
+    return g if isinstance(g, (float, int, np.ndarray)) or g is None else g.data
+
+
 def _has_grad(node: Any) -> bool:
-    g = node.grad
+    g = _numbers(node.grad)
     if g is None:
         return False
     if isinstance(g, np.ndarray):

@@ -4,7 +4,8 @@ Three steps, each cheap enough for a graph of 100,000 values (one pass over the 
 
 1. ``walk(root)``: every value once, nearest the root first, with its inputs as positions.
 2. Roles and modules. A leaf is an *input*, a *parameter* or a *constant*; the root is the *output*; the
-   rest are *intermediate*. ``nn`` modules name their parameters with their ``state_dict`` names
+   rest are *intermediate*, except in a gradient's own graph, where what its backward pass computed is the
+   *backward pass*. ``nn`` modules name their parameters with their ``state_dict`` names
    (``layers.0.neurons.3.w.1``, ``0.weight``), so the module owning a parameter is its name minus the last
    part. An op joins a module when it mixes that module's parameters with something else (a neuron's
    ``dot``, a ``linear``), and, in scalar graphs, the activation right after a neuron's ``dot`` joins too.
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 
 OUTPUT, PARAMETER, INPUT, CONSTANT, INTERMEDIATE = "output", "parameter", "input", "constant", "intermediate"
-ROLES = (INPUT, PARAMETER, CONSTANT, INTERMEDIATE, OUTPUT)
+BACKWARD = "backward pass"  # a value a create_graph backward computed: it depends on that pass's seed
+ROLES = (INPUT, PARAMETER, CONSTANT, INTERMEDIATE, BACKWARD, OUTPUT)
 
 # A scalar leaf is a parameter when its name is one an nn module gives (``w.0``, ``0.weight``,
 # ``layers.0.neurons.3.w.1``) or the textbook spelling of a weight (``w1``, ``weight``). A bare ``b`` is a
@@ -117,7 +119,27 @@ def roles(graph: Graph) -> list[str]:
                 for k in inputs[i]:
                     if role[k] == INPUT and _BIAS_NAME.match(graph.nodes[k].label):
                         role[k] = PARAMETER
+    _mark_backward_pass(graph, role)
     return role
+
+
+def _mark_backward_pass(graph: Graph, role: list[str]) -> None:
+    """The graph of a gradient (``backward(create_graph=True)``, ``autograd.grad``) mixes the forward's values with
+    the ones its backward pass computed. Those depend on the pass's seed, a leaf whose ``role`` is 'seed' (the 1 it
+    starts from): they, and the seed, are drawn as the backward pass. The root keeps its own border."""
+    inputs = graph.inputs
+    seeds = [i for i, n in enumerate(graph.nodes) if not inputs[i] and getattr(n, "role", None) == "seed"]
+    if not seeds:
+        return
+    after = [False] * len(graph.nodes)
+    for i in seeds:
+        after[i] = True
+    for i in _inputs_first(graph):
+        if not after[i] and any(after[k] for k in inputs[i]):
+            after[i] = True
+    for i in range(1, len(role)):
+        if after[i]:
+            role[i] = BACKWARD
 
 
 def modules(graph: Graph, role: list[str]) -> list[str | None]:

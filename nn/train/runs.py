@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..layers import Sequential
-from .models import build_cnn, build_model
+from .models import build_cnn, build_model, build_resnet
 from ..serialization import atomic_write, load
 
 MODEL_FILE, CONFIG_FILE, PLOT_FILE = "model.npz", "config.json", "training.png"
@@ -113,6 +113,8 @@ def load_checkpoint(directory: str | os.PathLike) -> tuple[Sequential, dict]:
                                 f"({CONFIG_FILE} says: {config.get('status', 'unknown')})")
     if config.get("model", "mlp") == "cnn":  # runs written before --model existed are MLPs
         model = build_cnn(config["channels"], config["hidden"], np.random.default_rng(0), config["num_classes"])
+    elif config.get("model") == "resnet":
+        model = build_resnet(config["channels"], np.random.default_rng(0), config["num_classes"])
     else:
         model = build_model(config["hidden"], np.random.default_rng(0), config["in_features"], config["num_classes"])
     model.load_state_dict(load(directory / MODEL_FILE))
