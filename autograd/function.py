@@ -38,11 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor as _tensor
-from . import value as _value
-from .graph import Replay, no_grad
+from .graph import Replay, grad_mode, no_grad
 from .tensor import Tensor, summed_axes
 from .value import Value
+from .value import _make as make_value
 
 
 class FunctionCtx:
@@ -145,7 +144,7 @@ def _value_node(ctx: FunctionCtx, out: Any) -> Value:
             f"{ctx.name}.forward returned a {type(out).__name__}; with Value inputs forward returns one number"
         )
     inputs = tuple(a for a in ctx.args if isinstance(a, Value))
-    return _value._make(float(out), "function", inputs, ctx)
+    return make_value(float(out), "function", inputs, ctx)
 
 
 def _gradients(ctx: FunctionCtx, grad_out: Any) -> list[Any]:
@@ -228,12 +227,12 @@ def _lifted_gradients(ctx: FunctionCtx, grad_out: Any, out: Any, inputs: Sequenc
                 f"from saved_tensors with Tensor/Value operations, or mark backward @once_differentiable"
             )
     saved, ctx._saved = ctx._saved, tuple(lifted)
-    _tensor.numpy_refused_by = _value.float_refused_by = name  # Tensor.__array__, float(Value) refuse meanwhile
+    grad_mode.numbers_refused_by = name  # Tensor.__array__ and float(Value) refuse meanwhile
     try:
         got = fn.backward(ctx, grad_out)
     finally:
         ctx._saved = saved
-        _tensor.numpy_refused_by = _value.float_refused_by = None
+        grad_mode.numbers_refused_by = None
     got = got if isinstance(got, (tuple, list)) else (got,)
     grads = _check_count(fn, got, ctx.args)
     for i, (a, g) in enumerate(zip(ctx.args, grads)):

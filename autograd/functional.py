@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor as _tensor
-from . import value as _value
 from .graph import enable_grad, no_grad
-from .tensor import Tensor
-from .value import Value
+from .tensor import Tensor, _constant, _seed, stack
+from .tensor import gradients as tensor_gradients
+from .value import Value, _lift, seed_for
+from .value import gradients as value_gradients
 
 Node = Tensor | Value
 
@@ -78,8 +78,8 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
         if v is None and y.data.size != 1:
             raise RuntimeError(f"grad: output {i} has shape {y.shape}; a gradient can be implied only for a "
                                "one-element output: pass grad_outputs (v in vᵀ·J, shaped like the output)")
-        seeds.append(_tensor._seed(y, v, "grad"))
-    found = _tensor.gradients(outs, seeds, create_graph)
+        seeds.append(_seed(y, v, "grad"))
+    found = tensor_gradients(outs, seeds, create_graph)
     result: list[Tensor | None] = []
     for i, x in enumerate(ins):
         entry = found.get(id(x))
@@ -88,16 +88,16 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
             continue
         g = entry[1]
         if not isinstance(g, Tensor):  # first order: numbers, a constant (compare reads its numbers, not a .grad)
-            g = _tensor._constant(np.asarray(g, dtype=x.data.dtype))
+            g = _constant(np.asarray(g, dtype=x.data.dtype))
         result.append(g)
     return tuple(result)
 
 
 def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[object, ...], create_graph: bool,
                 allow_unused: bool) -> tuple[Value | None, ...]:
-    seeds = [_value.seed_for(v, create_graph) for v in vs]
+    seeds = [seed_for(v, create_graph) for v in vs]
     with enable_grad() if create_graph else no_grad():
-        found = _value.gradients(outs, seeds, create_graph)
+        found = value_gradients(outs, seeds, create_graph)
     result: list[Value | None] = []
     for i, x in enumerate(ins):
         entry = found.get(id(x))
@@ -105,7 +105,7 @@ def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[objec
             result.append(_unused(i, allow_unused, x))
             continue
         g = entry[1]
-        result.append(g if isinstance(g, Value) else _value._lift(g))  # first order: a constant
+        result.append(g if isinstance(g, Value) else _lift(g))  # first order: a constant
     return tuple(result)
 
 
@@ -315,7 +315,7 @@ def _jacobian_rows(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool, stri
     blocks = []
     for x, r in zip(xs, rows):
         if create_graph:
-            blocks.append(_tensor.stack(r).reshape(out.shape + x.shape))
+            blocks.append(stack(r).reshape(out.shape + x.shape))
         else:
             blocks.append(Tensor(np.stack([g.data for g in r]).reshape(out.shape + x.shape)))
     return blocks

@@ -109,9 +109,9 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        if float_refused_by is not None:
+        if grad_mode.numbers_refused_by is not None:
             raise RuntimeError(
-                f"{float_refused_by}.backward converted a Value to a float under create_graph=True (math.exp(x)?): "
+                f"{grad_mode.numbers_refused_by}.backward converted a Value to a float under create_graph=True (math.exp(x)?): "
                 f"nothing computed with math can be differentiated again. Use Value operations (x.exp(), x * y), "
                 f"or mark backward @once_differentiable"
             )
@@ -473,11 +473,6 @@ class Value:
         table = _BACKWARD
         for node in reversed(order):
             table[node._op](node)
-
-
-# While a Function's backward runs to build a graph (create_graph), the Function's name: float(Value) then refuses,
-# because math's results would silently be constants in the graph (autograd.function; Tensor.__array__ likewise).
-float_refused_by: str | None = None
 
 
 # -- node construction ------------------------------------------------------------------------------

@@ -229,6 +229,6 @@ with torch.no_grad():
         grads = [dC, dW1, db1, dW2, db2, dbngain, dbnbias]
 
         for p, grad in zip(parameters, grads):
-            p.data += -lr * grad.data  # the course writes `-lr * grad`: see the README's differences
+            p.data += -lr * grad  # as the course writes it: the numbers go into the array in place
         lossi.append(loss.log10().item())
         print(f'{step:7d}: {loss.item():.4f}')
