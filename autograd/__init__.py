@@ -8,13 +8,32 @@ The engine is the top-level files: ``graph`` (grad mode, the node-creation hook,
 ``tensor``, ``function`` (your own ops) and ``functional`` (grad, jacobian, hessian, ...). Built on it:
 ``check/`` (is this gradient right?) and ``viz/`` (what does this graph look like?).
 """
+from . import dtypes as _dtypes
 from . import functional
-from .check import (AnomalyError, AuditReport, CompareReport, GradcheckError, GradcheckReport, audit, compare,
-                    detect_anomaly, gradcheck)
+from . import torch_functions as _torch_functions
+from .check import (
+    AnomalyError,
+    AuditReport,
+    CompareReport,
+    GradcheckError,
+    GradcheckReport,
+    GradgradcheckReport,
+    NumpyCheckReport,
+    audit,
+    check_numpy,
+    compare,
+    detect_anomaly,
+    gradcheck,
+    gradgradcheck,
+)
+
+# PyTorch's dtype names and module-level functions (torch.long, torch.tanh, torch.zeros, ...): their __all__.
+from .dtypes import *  # noqa: F403
 from .function import Function, FunctionCtx, once_differentiable
 from .functional import grad
 from .graph import enable_grad, is_grad_enabled, mark_parameter, no_grad, set_grad_enabled
 from .tensor import Tensor, as_tensor, cat, rule_text, stack, unbroadcast, where
+from .torch_functions import *  # noqa: F403
 from .value import Value
 from .viz import Explanation, draw_dot, explain
 
@@ -33,8 +52,9 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["AnomalyError", "AuditReport", "BackwardAnimation", "CompareReport", "Explanation", "Function",
-           "FunctionCtx", "GradcheckError", "GradcheckReport", "Step", "Tensor", "Value", "as_tensor", "audit",
-           "backward_steps", "cat", "compare", "detect_anomaly", "draw_dot", "enable_grad", "explain", "functional",
-           "grad", "gradcheck", "is_grad_enabled", "mark_parameter", "no_grad", "once_differentiable", "rule_text",
-           "save_animation", "save_html", "set_grad_enabled", "stack", "step_through", "unbroadcast", "where"]
+__all__ = ["AnomalyError", "AuditReport", "CompareReport", "Explanation", "Function", "FunctionCtx",
+           "GradcheckError", "GradcheckReport", "GradgradcheckReport", "NumpyCheckReport", "Tensor", "Value",
+           "as_tensor", "audit", "cat", "check_numpy", "compare", "detect_anomaly", "draw_dot", "enable_grad",
+           "explain", "functional", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "mark_parameter",
+           "no_grad", "once_differentiable", "rule_text", "set_grad_enabled", "stack", "unbroadcast", "where", *_LAZY]
+__all__ += [n for n in _dtypes.__all__ + _torch_functions.__all__ if n not in __all__]

@@ -38,11 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor as _tensor
-from . import value as _value
-from .graph import Replay, no_grad
+from .graph import Replay, grad_mode, no_grad
 from .tensor import Tensor, summed_axes
 from .value import Value
+from .value import _make as make_value
 
 
 class FunctionCtx:
@@ -56,6 +55,7 @@ class FunctionCtx:
             isinstance(a, Value) or (isinstance(a, Tensor) and a.requires_grad) for a in args
         )
         self._saved: tuple[Any, ...] = ()
+        self._output: Any = None  # what forward returned, as it returned it: saved_tensors may hold it
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or floats) for backward; read them back from ``saved_tensors``."""
@@ -110,6 +110,7 @@ class Function:
         raw = tuple(a.data if isinstance(a, (Tensor, Value)) else a for a in args)
         with no_grad():
             out = cls.forward(ctx, *raw)
+        ctx._output = out  # a float forward returned becomes a new float in the Value: matched by this identity
         if tensors:
             return _tensor_node(ctx, out)
         return _value_node(ctx, out)
@@ -143,7 +144,7 @@ def _value_node(ctx: FunctionCtx, out: Any) -> Value:
             f"{ctx.name}.forward returned a {type(out).__name__}; with Value inputs forward returns one number"
         )
     inputs = tuple(a for a in ctx.args if isinstance(a, Value))
-    return _value._make(float(out), "function", inputs, ctx)
+    return make_value(float(out), "function", inputs, ctx)
 
 
 def _gradients(ctx: FunctionCtx, grad_out: Any) -> list[Any]:
@@ -194,16 +195,21 @@ def _lifted_gradients(ctx: FunctionCtx, grad_out: Any, out: Any, inputs: Sequenc
         raise RuntimeError(f"{name}.backward is marked @once_differentiable: it cannot be differentiated again "
                            "(create_graph=True, autograd.grad(..., create_graph=True), gradgradcheck)")
     numbers = {id(out_number(out)): out}
+    if ctx._output is not None:
+        numbers[id(ctx._output)] = out
     graph_inputs = iter(inputs)
+    passed = set()  # numbers the caller passed to apply as constants (a scale k): constants in backward too
     for a in ctx.args:
         if isinstance(a, (Tensor, Value)):
             node = next(graph_inputs)
             numbers[id(out_number(node))] = node
+        else:
+            passed.add(id(a))
     lifted = []
     for i, item in enumerate(ctx._saved):
         if id(item) in numbers:
             lifted.append(numbers[id(item)])
-        elif _is_float_data(item):
+        elif _is_float_data(item) and id(item) not in passed:
             raise RuntimeError(
                 f"{name}.backward cannot be differentiated again: saved_tensors[{i}] is a number computed in forward "
                 f"({_describe(item)}), not an input or the output, so under create_graph=True it would be a "
@@ -214,19 +220,19 @@ def _lifted_gradients(ctx: FunctionCtx, grad_out: Any, out: Any, inputs: Sequenc
             lifted.append(item)
     for attr, item in vars(ctx).items():
         if not attr.startswith("_") and attr not in ("function", "args", "needs_input_grad") and \
-                _is_float_data(item) and id(item) not in numbers:
+                _is_float_data(item) and id(item) not in numbers and id(item) not in passed:
             raise RuntimeError(
                 f"{name}.backward cannot be differentiated again: ctx.{attr} holds a number computed in forward "
                 f"({_describe(item)}), which under create_graph=True would be a constant. Compute it in backward "
                 f"from saved_tensors with Tensor/Value operations, or mark backward @once_differentiable"
             )
     saved, ctx._saved = ctx._saved, tuple(lifted)
-    _tensor.numpy_refused_by = name  # Tensor.__array__ refuses while this runs
+    grad_mode.numbers_refused_by = name  # Tensor.__array__ and float(Value) refuse meanwhile
     try:
         got = fn.backward(ctx, grad_out)
     finally:
         ctx._saved = saved
-        _tensor.numpy_refused_by = None
+        grad_mode.numbers_refused_by = None
     got = got if isinstance(got, (tuple, list)) else (got,)
     grads = _check_count(fn, got, ctx.args)
     for i, (a, g) in enumerate(zip(ctx.args, grads)):
@@ -252,7 +258,8 @@ def out_number(node: Any) -> Any:
 
 
 def _is_float_data(item: Any) -> bool:
-    return (isinstance(item, np.ndarray) and item.dtype.kind == "f") or type(item) is float
+    """A float array or number (NumPy's float64 scalars too: np.exp of a Value's float gives one)."""
+    return (isinstance(item, np.ndarray) and item.dtype.kind == "f") or isinstance(item, (float, np.floating))
 
 
 def _describe(item: Any) -> str:

@@ -21,7 +21,9 @@ The functional forms take a function of Tensors and build everything from ``grad
     vhp(f, x, v)     vᵀ·H (the same numbers as hvp: H is symmetric)
 
 As in PyTorch, ``inputs`` is a Tensor or a tuple of Tensors (the function is called with them as arguments), and
-the results mirror that structure. The inputs are taken as new leaves, so nothing you hold changes.
+the results mirror that structure. The inputs are taken as new leaves, so nothing you hold changes; with
+``create_graph=True`` an input that requires grad stays connected (as in PyTorch), so the result can be
+differentiated with respect to it.
 """
 from __future__ import annotations
 
@@ -30,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor as _tensor
-from . import value as _value
 from .graph import enable_grad, no_grad
-from .tensor import Tensor
-from .value import Value
+from .tensor import Tensor, _constant, _seed, stack
+from .tensor import gradients as tensor_gradients
+from .value import Value, _lift, seed_for
+from .value import gradients as value_gradients
 
 Node = Tensor | Value
 
@@ -76,8 +78,8 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
         if v is None and y.data.size != 1:
             raise RuntimeError(f"grad: output {i} has shape {y.shape}; a gradient can be implied only for a "
                                "one-element output: pass grad_outputs (v in vᵀ·J, shaped like the output)")
-        seeds.append(_tensor._seed(y, v, "grad"))
-    found = _tensor.gradients(outs, seeds, create_graph)
+        seeds.append(_seed(y, v, "grad"))
+    found = tensor_gradients(outs, seeds, create_graph)
     result: list[Tensor | None] = []
     for i, x in enumerate(ins):
         entry = found.get(id(x))
@@ -86,16 +88,16 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
             continue
         g = entry[1]
         if not isinstance(g, Tensor):  # first order: numbers, a constant (compare reads its numbers, not a .grad)
-            g = _tensor._constant(np.asarray(g, dtype=x.data.dtype))
+            g = _constant(np.asarray(g, dtype=x.data.dtype))
         result.append(g)
     return tuple(result)
 
 
 def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[object, ...], create_graph: bool,
                 allow_unused: bool) -> tuple[Value | None, ...]:
-    seeds = [_value.seed_for(v, create_graph) for v in vs]
+    seeds = [seed_for(v, create_graph) for v in vs]
     with enable_grad() if create_graph else no_grad():
-        found = _value.gradients(outs, seeds, create_graph)
+        found = value_gradients(outs, seeds, create_graph)
     result: list[Value | None] = []
     for i, x in enumerate(ins):
         entry = found.get(id(x))
@@ -103,7 +105,7 @@ def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[objec
             result.append(_unused(i, allow_unused, x))
             continue
         g = entry[1]
-        result.append(g if isinstance(g, Value) else _value._lift(g))  # first order: a constant
+        result.append(g if isinstance(g, Value) else _lift(g))  # first order: a constant
     return tuple(result)
 
 
@@ -129,10 +131,10 @@ def vjp(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], v: object =
         strict: bool = False) -> tuple[Any, Any]:
     """(func(inputs), vᵀ·J): the vector-Jacobian product, one backward pass. ``v`` shaped like the output (may be
     left out for a one-element output)."""
-    xs, single = _leaves(inputs)
+    xs, single = _leaves(inputs, create_graph)
     with enable_grad():
         out = func(*xs)
-    outs, single_out = _outputs(out, "vjp")
+    outs, _ = _outputs(out, "vjp")
     vs = _vectors(v, outs, "v", "vjp")
     grads = _grads_or_zeros(outs, xs, vs, create_graph, strict, "vjp")
     return _result(out, create_graph), _shaped(grads, single)
@@ -142,7 +144,7 @@ def jvp(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], v: object =
         strict: bool = False) -> tuple[Any, Any]:
     """(func(inputs), J·v): the Jacobian-vector product. Computed with two reverse passes, as PyTorch does: the
     backward pass g(u) = uᵀ·J is linear in its seed u, and J·v = ∂⟨g(u), v⟩/∂u."""
-    xs, single = _leaves(inputs)
+    xs, _ = _leaves(inputs, create_graph)
     vs_in = _vectors(v, xs, "v", "jvp")
     with enable_grad():
         out = func(*xs)
@@ -166,7 +168,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], create
     ``vectorize`` and ``strategy`` are accepted for PyTorch's signature (reverse mode, one row at a time)."""
     if strategy != "reverse-mode":
         raise NotImplementedError(f"jacobian: strategy={strategy!r}; only 'reverse-mode' is implemented")
-    xs, single = _leaves(inputs)
+    xs, single = _leaves(inputs, create_graph)
     with enable_grad():
         out = func(*xs)
     outs, single_out = _outputs(out, "jacobian")
@@ -179,7 +181,7 @@ def hessian(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], create_
             strict: bool = False, vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """∂²func/∂inputs² for a function with one-element output: shaped input.shape + input.shape (a tuple of tuples
     for several inputs, block [i][j] = ∂²f/∂xᵢ∂xⱼ). The Jacobian of the gradient; symmetric to rounding."""
-    xs, single = _leaves(inputs)
+    xs, single = _leaves(inputs, create_graph)
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         out = func(*args)
@@ -212,7 +214,7 @@ def vhp(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], v: object =
 
 def _second_order(func: Callable[..., Any], inputs: Any, v: object, create_graph: bool, strict: bool,
                   name: str) -> tuple[Any, Any]:
-    xs, single = _leaves(inputs)
+    xs, single = _leaves(inputs, create_graph)
     vs = _vectors(v, xs, "v", name)
     with enable_grad():
         out = func(*xs)
@@ -220,6 +222,11 @@ def _second_order(func: Callable[..., Any], inputs: Any, v: object, create_graph
     if len(outs) != 1 or outs[0].data.size != 1:
         raise RuntimeError(f"{name}: the function must return one one-element Tensor, got shape {outs[0].shape}")
     gs = _grads_or_zeros(outs, xs, (None,), True, strict, name)
+    if strict:
+        for i, g in enumerate(gs):
+            if not g.requires_grad:
+                raise RuntimeError(f"{name}: the gradient does not depend on input {i} (the function is at most linear "
+                                   "in it, so its second derivatives are 0), which strict=True refuses")
     pairs = [(g, vi) for g, vi in zip(gs, vs) if g.requires_grad]
     if not pairs:
         result = tuple(Tensor(np.zeros(x.shape, dtype=x.dtype)) for x in xs)
@@ -232,8 +239,10 @@ def _second_order(func: Callable[..., Any], inputs: Any, v: object, create_graph
 # -- helpers ------------------------------------------------------------------------------------------------
 
 
-def _leaves(inputs: Tensor | Sequence[Tensor]) -> tuple[tuple[Tensor, ...], bool]:
-    """The inputs as new leaves that require grad (copies: what the caller holds is left alone)."""
+def _leaves(inputs: Tensor | Sequence[Tensor], create_graph: bool) -> tuple[tuple[Tensor, ...], bool]:
+    """The inputs as new leaves that require grad (copies: what the caller holds is left alone). Under create_graph
+    an input that requires grad stays connected, as in PyTorch: a copy in its graph (``clone``), so the result can
+    be differentiated with respect to what the caller holds."""
     single = isinstance(inputs, Tensor)
     xs = (inputs,) if single else tuple(inputs)
     if not xs or not all(isinstance(x, Tensor) for x in xs):
@@ -241,7 +250,9 @@ def _leaves(inputs: Tensor | Sequence[Tensor]) -> tuple[tuple[Tensor, ...], bool
     for x in xs:
         if x.data.dtype.kind != "f":
             raise TypeError(f"inputs must be floating point to be differentiated, got {x.dtype}")
-    return tuple(Tensor(x.data.copy(), requires_grad=True, label=x.label) for x in xs), single
+    with enable_grad():
+        return tuple(x.clone() if create_graph and x.requires_grad else
+                     Tensor(x.data.copy(), requires_grad=True, label=x.label) for x in xs), single
 
 
 def _outputs(out: object, name: str) -> tuple[tuple[Tensor, ...], bool]:
@@ -304,7 +315,7 @@ def _jacobian_rows(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool, stri
     blocks = []
     for x, r in zip(xs, rows):
         if create_graph:
-            blocks.append(_tensor.stack(r).reshape(out.shape + x.shape))
+            blocks.append(stack(r).reshape(out.shape + x.shape))
         else:
             blocks.append(Tensor(np.stack([g.data for g in r]).reshape(out.shape + x.shape)))
     return blocks

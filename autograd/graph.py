@@ -44,13 +44,16 @@ class Watcher(Protocol):
 
 
 class _GradMode:
-    __slots__ = ("_enabled", "recording", "state", "watchers")
+    __slots__ = ("_enabled", "numbers_refused_by", "recording", "state", "watchers")
 
     def __init__(self) -> None:
         self._enabled = True
         self.watchers: tuple[Watcher, ...] = ()
         self.state = RECORD
         self.recording = True  # state is RECORD: the one test the hot path makes
+        # While a user Function's backward builds a graph (create_graph), the Function's name: float(Value) and
+        # Tensor.__array__ then refuse, because what math or NumPy computes would silently be a constant there.
+        self.numbers_refused_by: str | None = None
 
     @property
     def enabled(self) -> bool:

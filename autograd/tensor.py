@@ -17,7 +17,7 @@ derivative) and, for speed, arrays the forward computed anyway -- but only when 
 create_graph it recomputes them from its Tensor arguments, so they stay in the graph).
 
 Dtypes: Python numbers and lists become float32 (PyTorch's default); NumPy arrays keep their dtype, so
-float64 is there for gradient checking. Binary ops promote as ``torch.result_type`` does (``_result_dtype``):
+float64 is there for gradient checking. Binary ops promote as ``torch.result_type`` does (``result_dtype``):
 a Python scalar never upcasts a float Tensor, and a Python float with an integer Tensor gives float32; a 0-d
 Tensor counts like a scalar of its category (it only decides the dtype when its category, bool < integer <
 float, is higher); tensors with dimensions promote as usual (float32 with float64 gives float64). A cast is a
@@ -35,15 +35,17 @@ require grad are never computed.
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .arguments import (NUMERIC_KINDS, broadcast_op, dim_index, floating, is_basic_index, kept_shape, promote_types,
+                        reduced_dims, result_dtype, shape_arg, softmax_dim, summed_axes, unbroadcast, var_correction)
 from .graph import OFF, RECORD, Replay, grad_mode, set_grad_enabled, topological_order_of
 from .value import Value
+from .versions import check_unchanged, edits, record_edit, version_used_by
 
 # backward(xp, g, out, *inputs) -> one gradient (or None) per input; see the module docstring.
 Backward = Callable[..., Sequence[Any]]
@@ -80,35 +82,17 @@ def as_tensor(x: object) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone.
-
-    NumPy broadcasting (1) prepends axes of size 1 and (2) stretches axes of size 1. An input that was
-    stretched was *used* once per copy, so its gradient is the sum over the copies.
-    """
-    if grad.shape == shape:
-        return grad
-    axes = summed_axes(grad.shape, shape)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
-def summed_axes(big: tuple[int, ...], small: tuple[int, ...]) -> tuple[int, ...] | None:
-    """The axes of ``big`` that ``unbroadcast`` sums to give ``small``: the axes broadcasting prepended, then
-    those where ``small`` has size 1 and ``big`` does not. () when the shapes are equal; None when ``small``
-    does not broadcast to ``big`` at all. (Also read by ``explain`` and ``compare``'s shape hints.)"""
-    lead = len(big) - len(small)
-    if lead < 0:
-        return None
-    axes = list(range(lead))
-    for i, (b, s) in enumerate(zip(big[lead:], small)):
-        if b != s:
-            if s != 1:
-                return None
-            axes.append(lead + i)
-    return tuple(axes)
 
 
-def _as_array(data: object, dtype: object = None) -> np.ndarray:
+
+
+
+
+
+
+def as_array(data: object, dtype: object = None) -> np.ndarray:
     """ndarray for a Tensor's data: arrays keep their dtype; Python floats and lists become float32.
 
     Only numbers are accepted (bool, integer, floating point): strings, None, Values and object arrays are
@@ -120,27 +104,24 @@ def _as_array(data: object, dtype: object = None) -> np.ndarray:
         arr = data
     else:
         if data is None or isinstance(data, (str, bytes)):
-            raise TypeError(f"Tensor() needs numbers, got {_describe(data)}")
+            raise TypeError(f"Tensor() needs numbers, got {describe_data(data)}")
         try:
             arr = np.asarray(data)
         except ValueError as err:  # ragged nested lists
             raise ValueError(f"Tensor() needs a rectangular nested list of numbers: {err}") from None
         if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.floating):
             arr = arr.astype(np.float32)
-    if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"Tensor() needs numbers, got {_describe(data, arr)}")
+    if arr.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"Tensor() needs numbers, got {describe_data(data, arr)}")
     if dtype is not None:
         want = np.dtype(dtype)
-        if want.kind not in _NUMERIC_KINDS:
+        if want.kind not in NUMERIC_KINDS:
             raise TypeError(f"Tensor(): dtype must be bool, integer or floating point, got {want}")
         arr = arr.astype(want, copy=False)
     return arr
 
 
-_NUMERIC_KINDS = frozenset("biuf")  # NumPy dtype kinds: bool, signed int, unsigned int, float
-
-
-def _describe(data: object, arr: np.ndarray | None = None) -> str:
+def describe_data(data: object, arr: np.ndarray | None = None) -> str:
     """What was given to Tensor(), for an error message: the type, and the first offending element."""
     if isinstance(data, Value):
         return f"a Value ({data!r}); the engines do not mix: use Tensor(v.data) for its number"
@@ -164,12 +145,12 @@ class Tensor:
     ``float()``, ``to(dtype)``, ``add``/``mul``/... and ``float(t)`` behave as in torch.
     """
 
-    __slots__ = ("_backward", "_born", "_op", "_parents", "_reads", "_retains_grad", "_role", "data", "grad",
-                 "label", "requires_grad")
+    __slots__ = ("_backward", "_born", "_op", "_parents", "_previous", "_reads", "_retains_grad", "_role", "data",
+                 "grad", "label", "requires_grad")
     __array_priority__ = 1000  # so ndarray ⊕ Tensor defers to Tensor's reflected op
 
     def __init__(self, data: object, requires_grad: bool = False, dtype: object = None, label: str = "") -> None:
-        arr = _as_array(data, dtype)
+        arr = as_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise ValueError(f"only floating-point tensors can require grad, got dtype {arr.dtype}")
         self.data: np.ndarray = arr
@@ -221,7 +202,7 @@ class Tensor:
         return Tensor(other)
 
     def _operands(self, other: object) -> tuple[Tensor, Tensor]:
-        """(self, other) for a binary op, both in the promoted dtype (``_result_dtype``)."""
+        """(self, other) for a binary op, both in the promoted dtype (``result_dtype``)."""
         b = self._operand(other)
         if self.data.dtype != b.data.dtype:
             return _promote(self, b)
@@ -232,12 +213,12 @@ class Tensor:
     @staticmethod
     def zeros(*shape: int | tuple[int, ...], dtype: object = np.float32, requires_grad: bool = False) -> Tensor:
         """A tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
-        return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
+        return Tensor(np.zeros(shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
 
     @staticmethod
     def ones(*shape: int | tuple[int, ...], dtype: object = np.float32, requires_grad: bool = False) -> Tensor:
         """A tensor of ones: ``Tensor.ones(2, 3)`` or ``Tensor.ones((2, 3))``."""
-        return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
+        return Tensor(np.ones(shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
 
     @staticmethod
     def randn(
@@ -248,7 +229,7 @@ class Tensor:
     ) -> Tensor:
         """Samples of N(0, 1); pass ``rng`` (a ``np.random.Generator``) for reproducible draws."""
         rng = np.random.default_rng() if rng is None else rng
-        return Tensor(rng.standard_normal(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
+        return Tensor(rng.standard_normal(shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
 
     # -- properties -------------------------------------------------------------------------------
 
@@ -269,7 +250,7 @@ class Tensor:
         the number of elements, is ``numel()`` here.)"""
         if dim is None:
             return self.data.shape
-        return self.data.shape[_dim(dim, max(self.data.ndim, 1), "size")] if self.data.ndim else 1
+        return self.data.shape[dim_index(dim, max(self.data.ndim, 1), "size")] if self.data.ndim else 1
 
     def numel(self) -> int:
         """The number of elements (NumPy's ``.size``)."""
@@ -282,17 +263,28 @@ class Tensor:
         return self.data.ndim
 
     def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
-        """The numbers, for NumPy functions (``np.asarray(t)``, ``np.exp(t)``): as PyTorch tensors do. Nothing done
-        through NumPy is recorded in the graph."""
-        if numpy_refused_by is not None:
-            raise RuntimeError(
-                f"{numpy_refused_by}.backward converted a Tensor to a NumPy array under create_graph=True (np.exp(x)?): "
-                f"nothing computed through NumPy can be differentiated again. Use Tensor methods (x.exp(), x * y), "
-                f"or mark backward @once_differentiable"
-            )
+        """The numbers, for NumPy functions (``np.asarray(t)``, ``np.mean(t)``): as PyTorch tensors do. Nothing
+        done through NumPy is recorded in the graph."""
+        _check_numpy_allowed()
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: object, out: tuple | None = None,
+                        **kwargs: object) -> object:
+        """NumPy meets a Tensor. ``array ⊕ tensor`` (+ - * / ** @ and comparisons) is the Tensor's own op, recorded
+        like ``tensor ⊕ array``; ``arr += t`` (``p.data += -lr * grad``) writes the numbers into the array, which
+        stays an array; any other ufunc (``np.exp(t)``) computes on the numbers and returns an array."""
+        _check_numpy_allowed()
+        if out is not None:
+            targets = tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            numbers = [x.data if isinstance(x, Tensor) else x for x in inputs]
+            return getattr(ufunc, method)(*numbers, out=targets[0] if len(targets) == 1 else targets, **kwargs)
+        names = _UFUNC_OPS.get(ufunc) if method == "__call__" and not kwargs and len(inputs) == 2 else None
+        if names is not None:
+            a, b = inputs
+            return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+        return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
 
     @property
     def is_leaf(self) -> bool:
@@ -302,9 +294,9 @@ class Tensor:
     def role(self) -> str:
         """What this tensor is, from facts, never from its label: 'result' (made by an op that records a graph),
         'parameter' (a leaf an ``nn`` module owns, or one given to ``mark_parameter``), 'constant' (a number an op
-        lifted, as the 2 in ``x * 2``), 'seed' (the gradient a ``create_graph`` backward pass starts from: every node
-        of a gradient's graph depends on it) or 'input' (any other leaf: data you made, with or without
-        requires_grad)."""
+        lifted, as the 2 in ``x * 2``), 'seed' (the gradient a ``create_graph`` backward pass starts from, or a part
+        of it made from it alone, a constant: every node of a gradient's graph depends on one) or 'input' (any other
+        leaf: data you made, with or without requires_grad)."""
         if self._backward is not None:
             return "result"
         return getattr(self, "_role", "input")  # the slot is set only by mark_parameter and lifted numbers
@@ -386,7 +378,7 @@ class Tensor:
         src = self.data.dtype
         if want == src:
             return self
-        if want.kind not in _NUMERIC_KINDS:
+        if want.kind not in NUMERIC_KINDS:
             raise TypeError(f"to(): dtype must be bool, integer or floating point, got {want}")
         out = self.data.astype(want)
         if want.kind != "f":
@@ -447,7 +439,7 @@ class Tensor:
                 "requires_grad=True, or it was made under no_grad())"
             )
         seed = _seed(self, gradient, "backward()")
-        if create_graph or inputs is not None or grad_mode.watchers or _edits.changed:
+        if create_graph or inputs is not None or grad_mode.watchers or edits.changed:
             _backward_general(self, seed, create_graph, inputs)
             return
         pending: dict[int, np.ndarray] = {id(self): seed}
@@ -507,7 +499,7 @@ class Tensor:
     def __add__(self, other: object) -> Tensor:
         """a + b, broadcast. d/da = 1, d/db = 1 (each summed back to its own shape)."""
         a, b = self._operands(other)
-        out = _broadcast_op(np.add, a, b, "+")
+        out = broadcast_op(np.add, a, b, "+")
         need_a, need_b = a.requires_grad, b.requires_grad
 
         def backward(xp, g, out, a, b):
@@ -521,7 +513,7 @@ class Tensor:
     def __sub__(self, other: object) -> Tensor:
         """a - b. d/da = 1, d/db = -1. (One subtraction, not a + (-b): saves an array per call.)"""
         a, b = self._operands(other)
-        out = _broadcast_op(np.subtract, a, b, "-")
+        out = broadcast_op(np.subtract, a, b, "-")
         need_a, need_b = a.requires_grad, b.requires_grad
 
         def backward(xp, g, out, a, b):
@@ -536,7 +528,7 @@ class Tensor:
     def __mul__(self, other: object) -> Tensor:
         """a * b, elementwise. d/da = b, d/db = a."""
         a, b = self._operands(other)
-        out = _broadcast_op(np.multiply, a, b, "*")
+        out = broadcast_op(np.multiply, a, b, "*")
         need_a, need_b = a.requires_grad, b.requires_grad
 
         def backward(xp, g, out, a, b):
@@ -554,7 +546,7 @@ class Tensor:
         a, b = self._operands(other)
         if a.data.dtype.kind != "f":
             a, b = a.to(np.float32), b.to(np.float32)
-        out = _broadcast_op(np.true_divide, a, b, "/")
+        out = broadcast_op(np.true_divide, a, b, "/")
         need_a, need_b = a.requires_grad, b.requires_grad
 
         def backward(xp, g, out, a, b):
@@ -578,7 +570,7 @@ class Tensor:
             # A NumPy scalar would be strongly typed (np.float64 upcasts float32): use the Python number.
             return self._pow_scalar(exponent.item() if isinstance(exponent, np.generic) else exponent)
         a, b = self._operands(exponent)
-        out = _broadcast_op(np.power, a, b, "**")
+        out = broadcast_op(np.power, a, b, "**")
         need_a, need_b = a.requires_grad, b.requires_grad
         b_zero = b.data == 0
         a_zero_b_positive = (a.data == 0) & (b.data >= 0)
@@ -686,7 +678,7 @@ class Tensor:
 
     def _compare(self, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], other: object) -> Tensor:
         b = self._operand(other)
-        return Tensor(_broadcast_op(fn, self, b, fn.__name__))
+        return Tensor(broadcast_op(fn, self, b, fn.__name__))
 
     def logical_not(self) -> Tensor:
         """Elementwise not, as a bool Tensor (``~t`` for a bool tensor)."""
@@ -698,21 +690,21 @@ class Tensor:
         return Tensor(~self.data)
 
     def __and__(self, other: object) -> Tensor:
-        return Tensor(_broadcast_op(np.bitwise_and, self, self._operand(other), "&"))
+        return Tensor(broadcast_op(np.bitwise_and, self, self._operand(other), "&"))
 
     def __or__(self, other: object) -> Tensor:
-        return Tensor(_broadcast_op(np.bitwise_or, self, self._operand(other), "|"))
+        return Tensor(broadcast_op(np.bitwise_or, self, self._operand(other), "|"))
 
     __rand__, __ror__ = __and__, __or__
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """True where every element (along ``dim``) is nonzero; a bool Tensor."""
-        axes, keep = _dims(self.data.shape, dim, keepdim, None, None, "all")
+        axes, keep = reduced_dims(self.data.shape, dim, keepdim, None, None, "all")
         return Tensor(np.asarray(self.data.all(axis=axes, keepdims=keep)))
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """True where some element (along ``dim``) is nonzero; a bool Tensor."""
-        axes, keep = _dims(self.data.shape, dim, keepdim, None, None, "any")
+        axes, keep = reduced_dims(self.data.shape, dim, keepdim, None, None, "any")
         return Tensor(np.asarray(self.data.any(axis=axes, keepdims=keep)))
 
     # -- elementwise unary ops -----------------------------------------------------------------------
@@ -725,7 +717,7 @@ class Tensor:
     @rule_text("g⊙e^{0}")
     def exp(self) -> Tensor:
         """eˣ. d/dx = eˣ, the output itself. (Integer tensors give float32 here and in the float ops below.)"""
-        out = np.exp(_floating(self.data))
+        out = np.exp(floating(self.data))
 
         def backward(xp, g, out, x):
             return (g * out,)
@@ -735,7 +727,7 @@ class Tensor:
     @rule_text("g/{0}")
     def log(self) -> Tensor:
         """ln x (natural log; -inf at 0 and nan below, as NumPy gives). d/dx = 1/x."""
-        out = np.log(_floating(self.data))
+        out = np.log(floating(self.data))
 
         def backward(xp, g, out, x):
             return (g / x,)
@@ -745,7 +737,7 @@ class Tensor:
     @rule_text("g⊙(1−tanh²)")
     def tanh(self) -> Tensor:
         """tanh x. d/dx = 1 - tanh²x, from the output."""
-        t = np.tanh(_floating(self.data))
+        t = np.tanh(floating(self.data))
 
         def backward(xp, g, out, x):
             return (g * (1 - out * out),)
@@ -770,7 +762,7 @@ class Tensor:
         Computed as 1/(1+e) for x >= 0 and e/(1+e) for x < 0 with e = e^(-|x|) ∈ (0, 1]: exp never
         overflows, and the tiny values far left keep their relative precision (1 - σ(-x) would not).
         """
-        out = _stable_sigmoid(_floating(self.data))
+        out = _stable_sigmoid(floating(self.data))
 
         def backward(xp, g, out, x):
             return (g * out * (1 - out),)
@@ -793,7 +785,7 @@ class Tensor:
     @rule_text("g/(2√{0})")
     def sqrt(self) -> Tensor:
         """√x. d/dx = 1 / (2√x), from the output (inf at 0)."""
-        out = np.sqrt(_floating(self.data))
+        out = np.sqrt(floating(self.data))
 
         def backward(xp, g, out, x):
             with np.errstate(divide="ignore"):  # √ has an infinite slope at 0: inf, as PyTorch gives
@@ -824,7 +816,7 @@ class Tensor:
     def expand(self, *sizes: int | tuple[int, ...]) -> Tensor:
         """This tensor broadcast to a larger shape without copying (``-1`` keeps a dim), as PyTorch's ``expand``.
         Each input element is used once per copy, so d/dx sums g back over the copies (``sum_to``)."""
-        shape = _shape_arg(sizes)
+        shape = shape_arg(sizes)
         lead = len(shape) - self.data.ndim
         if lead < 0:
             raise ValueError(f"expand: {shape} has fewer dims than the tensor's shape {self.shape}")
@@ -958,13 +950,16 @@ class Tensor:
             for slot in Tensor.__slots__:
                 if hasattr(self, slot):
                     setattr(old, slot, getattr(self, slot))
+            if result._reads not in ("none", "out"):  # its rule reads the old numbers (t *= y: d/dy = g·t_old),
+                old.data = self.data.copy()  # which the write below replaces
             result._parents = tuple(old if p is self else p for p in result._parents)
         self.data[...] = new
-        _record_edit(self)
+        record_edit(self)
         if result._backward is not None:
             self._op, self._parents, self._backward = result._op, result._parents, result._backward
             self._reads, self.requires_grad, self.grad = result._reads, True, None
-        self._born = _edits.clock
+            self._previous = old  # ops made before this change used ``old``: backward sends their gradients there
+            self._born = edits.clock  # a new node; changed unrecorded (no_grad), it stays the node its rule read
 
     # -- method forms of the operators, with PyTorch's names (x.add(y) is x + y, one node either way) ------
 
@@ -1009,9 +1004,9 @@ class Tensor:
         """Σ over ``dim`` (all dims if None). Each input was used once, so d/dx = 1: g is copied back
         along the summed dims (a broadcast view, no copy)."""
         x = self.data
-        axes, keep = _dims(x.shape, dim, keepdim, axis, keepdims, "sum")
+        axes, keep = reduced_dims(x.shape, dim, keepdim, axis, keepdims, "sum")
         out = x.sum(axis=axes, keepdims=keep)
-        kept = _kept_shape(x.shape, axes)
+        kept = kept_shape(x.shape, axes)
 
         def backward(xp, g, out, x):
             return (xp.broadcast_to(g.reshape(kept), x.shape),)
@@ -1032,10 +1027,10 @@ class Tensor:
         if x.dtype.kind != "f":
             raise TypeError(f"mean() needs a floating-point tensor, got dtype {x.dtype}; use x.float().mean() "
                             f"(for an accuracy: (pred == y).float().mean())")
-        axes, keep = _dims(x.shape, dim, keepdim, axis, keepdims, "mean")
+        axes, keep = reduced_dims(x.shape, dim, keepdim, axis, keepdims, "mean")
         out = x.mean(axis=axes, keepdims=keep)
         n = x.size // out.size if out.size else 0
-        kept = _kept_shape(x.shape, axes)
+        kept = kept_shape(x.shape, axes)
 
         def backward(xp, g, out, x):
             return (xp.broadcast_to(g.reshape(kept) / n, x.shape),)
@@ -1047,8 +1042,8 @@ class Tensor:
         """Σ (x − mean)² / (n − correction) over ``dim``: ``correction=1`` (the default: Bessel's n − 1, as in
         PyTorch) or 0 (``unbiased=False``, the population variance). Composed of mean, -, * and sum, so its
         gradient, 2(x − mean)/(n − correction), comes from theirs."""
-        c = _correction(unbiased, correction, "var")
-        axes, keep = _dims(self.data.shape, dim, keepdim, None, None, "var")
+        c = var_correction(unbiased, correction, "var")
+        axes, keep = reduced_dims(self.data.shape, dim, keepdim, None, None, "var")
         n = self.data.size if axes is None else int(np.prod([self.data.shape[a] for a in axes]))
         centred = self - self.mean(dim=axes, keepdim=True)
         with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction: nan, as PyTorch gives
@@ -1077,7 +1072,7 @@ class Tensor:
             what = "maximum" if "max" in op else "minimum"
             raise RuntimeError(f"{op}(): the tensor is empty (shape {x.shape}): there is no {what} to take; "
                                f"specify a dim of nonzero size (as PyTorch requires)")
-        axes, keep = _dims(x.shape, dim, keepdim, axis, keepdims, op)
+        axes, keep = reduced_dims(x.shape, dim, keepdim, axis, keepdims, op)
         if x.size == 0 and any(x.shape[a] == 0 for a in (range(x.ndim) if axes is None else axes)):
             raise RuntimeError(f"{op}(): cannot reduce over a dim of size 0 (shape {x.shape}, dim {dim})")
         m = fn(x, axis=axes, keepdims=True)
@@ -1113,7 +1108,7 @@ class Tensor:
         d = dim if axis is None else axis
         if not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_)):
             raise TypeError(f"{op}(dim): dim must be one int, got {d!r}; for several dims use a{op}(dim=...)")
-        axes, keep = _dims(self.data.shape, dim, keepdim, axis, keepdims, op)
+        axes, keep = reduced_dims(self.data.shape, dim, keepdim, axis, keepdims, op)
         x = self.data
         if not axes:  # a 0-d tensor: the element itself, at index 0
             return MaxMin(self._extreme(fn, axes, keep, None, None, op), Tensor(np.zeros((), dtype=np.int64)))
@@ -1145,7 +1140,7 @@ class Tensor:
         if dim is None:
             i = fn(x)
             return Tensor(np.asarray(i).reshape((1,) * x.ndim) if keepdim else np.asarray(i))
-        axes, keep = _dims(x.shape, dim, keepdim, None, None, op)
+        axes, keep = reduced_dims(x.shape, dim, keepdim, None, None, op)
         if not axes:
             return Tensor(np.zeros((), dtype=np.int64))
         return Tensor(fn(x, axis=axes[0], keepdims=keep))
@@ -1154,7 +1149,7 @@ class Tensor:
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """The same elements in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 allowed)."""
-        return self._reshape(_shape_arg(shape), "reshape")
+        return self._reshape(shape_arg(shape), "reshape")
 
     view = reshape  # PyTorch's name for the same thing on contiguous tensors
 
@@ -1178,10 +1173,10 @@ class Tensor:
         ``x.flatten(1)`` turns a batch (N, C, H, W) into (N, C·H·W). A 0-d tensor becomes shape (1,)."""
         shape = self.data.shape
         if not shape:
-            _dim(start_dim, 1, "flatten")
-            _dim(end_dim, 1, "flatten")
+            dim_index(start_dim, 1, "flatten")
+            dim_index(end_dim, 1, "flatten")
             return self._reshape((1,), "flatten")
-        s, e = _dim(start_dim, len(shape), "flatten"), _dim(end_dim, len(shape), "flatten")
+        s, e = dim_index(start_dim, len(shape), "flatten"), dim_index(end_dim, len(shape), "flatten")
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
         merged = 1
@@ -1192,7 +1187,7 @@ class Tensor:
     def unsqueeze(self, dim: int) -> Tensor:
         """A new dim of size 1 at position ``dim`` (``dim`` in [-ndim-1, ndim]; -1 appends)."""
         shape = self.data.shape
-        d = _dim(dim, len(shape) + 1, "unsqueeze")
+        d = dim_index(dim, len(shape) + 1, "unsqueeze")
         return self._reshape(shape[:d] + (1,) + shape[d:], "unsqueeze")
 
     def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
@@ -1203,19 +1198,19 @@ class Tensor:
             drop = {i for i, n in enumerate(shape) if n == 1}
         else:
             dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-            drop = {d for d in (_dim(d, max(len(shape), 1), "squeeze") for d in dims) if shape and shape[d] == 1}
+            drop = {d for d in (dim_index(d, max(len(shape), 1), "squeeze") for d in dims) if shape and shape[d] == 1}
         return self._reshape(tuple(n for i, n in enumerate(shape) if i not in drop), "squeeze")
 
     def permute(self, *dims: int | tuple[int, ...]) -> Tensor:
         """Reorder all dims: output dim i is input dim ``dims[i]`` (``x.permute(2, 0, 1)`` or
         ``x.permute((2, 0, 1))``; NumPy calls this ``transpose``). The gradient is permuted back."""
-        perm = _shape_arg(dims)
+        perm = shape_arg(dims)
         ndim = self.data.ndim
         if len(perm) != ndim:
             raise ValueError(f"permute: {len(perm)} dims {perm} given for a tensor with {ndim} dims (shape {self.shape})")
-        perm = tuple(_dim(d, ndim, "permute") for d in perm)
+        perm = tuple(dim_index(d, ndim, "permute") for d in perm)
         if len(set(perm)) != ndim:
-            raise ValueError(f"permute: dims {_shape_arg(dims)} repeat a dim; each of the {ndim} dims must appear once")
+            raise ValueError(f"permute: dims {shape_arg(dims)} repeat a dim; each of the {ndim} dims must appear once")
         return self._permute(perm, "permute")
 
     def transpose(self, *dims: int) -> Tensor:
@@ -1225,7 +1220,7 @@ class Tensor:
             hint = f"; to reorder all dims use permute{dims}" if len(dims) > 2 else ""
             raise TypeError(f"transpose(dim0, dim1) swaps two dims, as in PyTorch; got {len(dims)} arguments{hint}")
         ndim = self.data.ndim
-        d0, d1 = _dim(dims[0], max(ndim, 1), "transpose"), _dim(dims[1], max(ndim, 1), "transpose")
+        d0, d1 = dim_index(dims[0], max(ndim, 1), "transpose"), dim_index(dims[1], max(ndim, 1), "transpose")
         if ndim == 0:
             return self._permute((), "transpose")
         perm = list(range(ndim))
@@ -1280,8 +1275,8 @@ class Tensor:
 
         Backward (s the output): dx = s ⊙ (g - Σ g ⊙ s), the Jacobian diag(s) - s sᵀ applied to g.
         """
-        x = _floating(self.data)
-        ax = _softmax_dim(x.ndim, dim, axis, "softmax")
+        x = floating(self.data)
+        ax = softmax_dim(x.ndim, dim, axis, "softmax")
         if x.size:
             e = np.exp(x - x.max(axis=ax, keepdims=True))
             out = e / e.sum(axis=ax, keepdims=True)
@@ -1299,8 +1294,8 @@ class Tensor:
 
         Backward: dx = g - softmax(x) · Σ g, with softmax(x) = e^output.
         """
-        x = _floating(self.data)
-        ax = _softmax_dim(x.ndim, dim, axis, "log_softmax")
+        x = floating(self.data)
+        ax = softmax_dim(x.ndim, dim, axis, "log_softmax")
         if x.size:
             shifted = x - x.max(axis=ax, keepdims=True)
             out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
@@ -1373,7 +1368,7 @@ def stack(tensors: Sequence[object], dim: int = 0) -> Tensor:
     for t in ts[1:]:
         if t.data.shape != shape:
             raise ValueError(f"stack: every tensor must have the same shape, got {shape} and {t.data.shape}")
-    d = _dim(dim, len(shape) + 1, "stack")
+    d = dim_index(dim, len(shape) + 1, "stack")
     out = np.stack([t.data for t in ts], axis=d)
     lead = (slice(None),) * d
 
@@ -1391,7 +1386,7 @@ def cat(tensors: Sequence[object], dim: int = 0) -> Tensor:
     ndim = ts[0].data.ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    d = _dim(dim, ndim, "cat")
+    d = dim_index(dim, ndim, "cat")
     try:
         out = np.concatenate([t.data for t in ts], axis=d)
     except ValueError:
@@ -1414,7 +1409,7 @@ def _joined(tensors: Sequence[object], op: str) -> list[Tensor]:
     ts = [as_tensor(t) for t in tensors]
     dt = ts[0].data.dtype
     for t in ts[1:]:
-        dt = _promote_types(dt, t.data.dtype)
+        dt = promote_types(dt, t.data.dtype)
     return [t if t.data.dtype == dt else t.to(dt) for t in ts]
 
 
@@ -1440,9 +1435,25 @@ def _put(t: Tensor, index: object, value: Tensor) -> Tensor:
     return copy
 
 
-# While a Function's backward runs to build a graph (create_graph), the Function's name: Tensor.__array__ then
-# refuses, because NumPy's results would silently be constants in the graph (autograd.function).
-numpy_refused_by: str | None = None
+def _check_numpy_allowed() -> None:
+    """NumPy may see a Tensor's numbers, except inside a Function's backward that builds a graph (create_graph):
+    there they would silently be constants (``grad_mode.numbers_refused_by``, set by autograd.function)."""
+    if grad_mode.numbers_refused_by is not None:
+        raise RuntimeError(
+            f"{grad_mode.numbers_refused_by}.backward converted a Tensor to a NumPy array under create_graph=True (np.exp(x)?): "
+            f"nothing computed through NumPy can be differentiated again. Use Tensor methods (x.exp(), x * y), "
+            f"or mark backward @once_differentiable"
+        )
+
+
+# NumPy's binary ufuncs and the Tensor operators that mean the same: (for tensor ⊕ x, for x ⊕ tensor).
+_UFUNC_OPS: dict[np.ufunc, tuple[str, str]] = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"), np.greater: ("__gt__", "__lt__"),
+    np.greater_equal: ("__ge__", "__le__"), np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+}
 
 
 # -- node construction and the backward pass in general ------------------------------------------------
@@ -1461,7 +1472,7 @@ def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward, op:
     out.label = ""
     out._op = op
     out._retains_grad = False
-    out._born = _edits.clock
+    out._born = edits.clock
     out._reads = reads
     out.requires_grad = False
     out._parents = ()
@@ -1497,7 +1508,7 @@ def _seed(t: Tensor, gradient: object, who: str) -> np.ndarray | Tensor:
         seed: np.ndarray | Tensor = gradient  # a gradient that is itself in a graph (create_graph)
         shape = gradient.data.shape
     else:
-        seed = np.array(_as_array(gradient), dtype=t.data.dtype, copy=True)
+        seed = np.array(as_array(gradient), dtype=t.data.dtype, copy=True)
         shape = seed.shape
     if shape != t.data.shape:
         raise ValueError(f"{who}: the gradient has shape {shape} but the tensor has shape {t.data.shape}")
@@ -1521,19 +1532,21 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[np.ndarray | Tensor],
         prev = pending.get(id(root))
         pending[id(root)] = seed if prev is None else prev + seed
     watchers = grad_mode.watchers
-    check = bool(_edits.changed)
+    check = bool(edits.changed)
     found: dict[int, tuple[Tensor, Any]] = {}
     with set_grad_enabled(create_graph):
         for node in reversed(topological_order_of(roots, _parents_of)):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
+            if create_graph and g._backward is None and not g.requires_grad:
+                g._role = "seed"  # made from the seeds alone (ops on constants record nothing): the seed, carried back
             found[id(node)] = (node, g)
             rule = node._backward
             if rule is None:
                 continue
             if check:
-                _check_unchanged(node)
+                check_unchanged(node)
             parents = node._parents
             if create_graph:
                 grads = rule(xp, g, node, *parents)
@@ -1543,6 +1556,8 @@ def gradients(roots: Sequence[Tensor], seeds: Sequence[np.ndarray | Tensor],
             for watcher in watchers:
                 watcher.gradients(node, g, grads)
             for parent, pg in zip(parents, grads):
+                if check and parent._born > node._born:  # changed in place after node used it
+                    parent = version_used_by(parent, node)
                 if pg is None or not parent.requires_grad:
                     continue
                 if create_graph and not isinstance(pg, Tensor):
@@ -1575,61 +1590,16 @@ def _backward_general(root: Tensor, seed: np.ndarray | Tensor, create_graph: boo
 # -- in-place changes: what lets backward refuse a value changed after its op ran ----------------------
 
 
-class _Edits:
-    """A clock that counts in-place changes, and for each NumPy buffer changed in place (views share their
-    base's buffer) the clock when it last was. Every node remembers the clock when it was made (``_born``);
-    backward refuses a node whose rule would read a buffer changed since."""
-
-    __slots__ = ("changed", "clock")
-
-    def __init__(self) -> None:
-        self.clock = 0
-        self.changed: dict[int, tuple[weakref.ref, int]] = {}
 
 
-_edits = _Edits()
 
 
-def _buffer(arr: np.ndarray) -> np.ndarray:
-    """The array that owns ``arr``'s memory (itself, or the base its view came from)."""
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    return arr
 
 
-def _record_edit(t: Tensor) -> None:
-    _edits.clock += 1
-    buf = _buffer(t.data)
-    _edits.changed[id(buf)] = (weakref.ref(buf), _edits.clock)
 
 
-def _check_unchanged(node: Tensor) -> None:
-    """Raise if ``node``'s rule would read a tensor changed in place after ``node`` was made (PyTorch's version
-    counter check). ``node._reads`` says what the rule reads: "all", "inputs", "out", "none", or a tuple of
-    input positions."""
-    reads = node._reads
-    if reads == "none":
-        return
-    parents = node._parents
-    if reads == "inputs":
-        read = list(enumerate(parents))
-    elif reads == "out":
-        read = [(-1, node)]
-    elif reads == "all":
-        read = [(-1, node), *enumerate(parents)]
-    else:
-        read = [(i, parents[i]) for i in reads]
-    for i, t in read:
-        buf = _buffer(t.data)
-        changed = _edits.changed.get(id(buf))
-        if changed is not None and changed[0]() is buf and changed[1] > node._born:
-            what = "its output" if i < 0 else f"its input {i}"
-            raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified by an inplace operation: "
-                f"{what} (shape {t.data.shape}, {t.data.dtype}) was changed in place after '{node.op}' used it, so "
-                f"the backward of '{node.op}' would read the new numbers. Change a copy instead (t = t.clone()), "
-                f"or make the in-place change before the op"
-            )
+
+
 
 
 # -- helpers (module level, so no op closure captures more than it needs) ----------------------------
@@ -1663,107 +1633,26 @@ def _raw(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _broadcast_op(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor, op: str) -> np.ndarray:
-    """Apply a NumPy binary op, turning a broadcasting failure into an error naming both shapes."""
-    try:
-        return fn(a.data, b.data)
-    except ValueError:
-        raise ValueError(f"'{op}': shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
-def _dim(d: object, n: int, op: str) -> int:
-    """One dim index checked against n dims and made non-negative; IndexError as PyTorch's when out of range."""
-    if not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_)):
-        raise TypeError(f"{op}: a dim must be an int, got {type(d).__name__} {d!r}")
-    if not -n <= d < n:
-        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-    return int(d) % n
 
 
-def _dims(shape: tuple[int, ...], dim: object, keepdim: bool, axis: object, keepdims: object,
-          op: str) -> tuple[tuple[int, ...] | None, bool]:
-    """A reduction's (dims to reduce, keepdim), from PyTorch's dim/keepdim or NumPy's axis/keepdims.
-
-    None stands for every dim (NumPy's fastest path). dim=() also means every dim, as in PyTorch. A 0-d
-    tensor accepts dim 0 or -1 and reduces nothing.
-    """
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}(): got both dim={dim!r} and axis={axis!r}; axis is another name for dim")
-        dim = axis
-    keep = bool(keepdim if keepdims is None else keepdims)
-    if dim is None:
-        return None, keep
-    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
-    if not dims:
-        return None, keep
-    ndim = len(shape)
-    axes = tuple(_dim(d, max(ndim, 1), op) for d in dims)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}(): dim {dim} names the same dim more than once for shape {shape}")
-    return (axes if ndim else ()), keep
 
 
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
-    """The shape of a reduction over ``axes`` with keepdim (1 in each reduced dim): g reshaped to it
-    broadcasts against the input."""
-    if axes is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _correction(unbiased: bool | None, correction: int | None, op: str) -> int:
-    """var/std's divisor offset: PyTorch's ``correction`` (default 1, Bessel's n − 1) or its older ``unbiased``."""
-    if unbiased is not None and correction is not None:
-        raise TypeError(f"{op}(): give unbiased= or correction=, not both")
-    if correction is not None:
-        return int(correction)
-    return 0 if unbiased is False else 1
 
 
-def _softmax_dim(ndim: int, dim: int, axis: int | None, op: str) -> int | None:
-    d = dim if axis is None else axis
-    d = _dim(d, max(ndim, 1), op)
-    return d if ndim else None  # a 0-d tensor: NumPy wants axis=None
 
 
-def _floating(x: np.ndarray) -> np.ndarray:
-    """Floating-point data as is; integer or bool data as float32, as PyTorch's float ops give."""
-    return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories: bool < integer < float
 
 
-def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
-    """torch.promote_types: the higher category wins outright (int64 with float32 is float32, where NumPy
-    says float64); within a category, the wider type."""
-    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if ca != cb:
-        return a if ca > cb else b
-    return np.promote_types(a, b)
 
 
-def _result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """torch.result_type for two arrays (Python scalars reach here already as 0-d arrays, see ``_operand``).
-
-    Tensors with dims outrank 0-d tensors: a 0-d operand decides the dtype only if its category is higher
-    (float32 [2] with float64 0-d stays float32; int64 [2] with float64 0-d is float64). Operands of equal
-    rank promote with ``_promote_types``.
-    """
-    if (a.ndim == 0) == (b.ndim == 0):
-        return _promote_types(a.dtype, b.dtype)
-    dimmed, zero = (a, b) if b.ndim == 0 else (b, a)
-    if _CATEGORY[zero.dtype.kind] > _CATEGORY[dimmed.dtype.kind]:
-        return zero.dtype
-    return dimmed.dtype
 
 
 def result_type(a: object, b: object) -> np.dtype:
@@ -1773,12 +1662,12 @@ def result_type(a: object, b: object) -> np.dtype:
         a, b = b, a
     if not isinstance(a, Tensor):
         raise TypeError(f"result_type needs at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
-    return _result_dtype(a.data, a._operand(b).data)
+    return result_dtype(a.data, a._operand(b).data)
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Both operands cast (by differentiable ``to`` nodes) to their result dtype."""
-    dt = _result_dtype(a.data, b.data)
+    dt = result_dtype(a.data, b.data)
     return (a if a.data.dtype == dt else a.to(dt)), (b if b.data.dtype == dt else b.to(dt))
 
 
@@ -1791,16 +1680,6 @@ def _raw_index(index: object) -> object:
     return index
 
 
-def _is_basic_index(index: object) -> bool:
-    """True if NumPy's basic indexing applies (ints, slices, None, ...): then no element repeats."""
-    parts = index if isinstance(index, tuple) else (index,)
-    for p in parts:
-        if p is None or p is Ellipsis or isinstance(p, slice):
-            continue
-        if isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)):
-            continue
-        return False
-    return True
 
 
 # -- the two array namespaces a rule can run on (see the module docstring) -----------------------------
@@ -1811,7 +1690,7 @@ def _scatter_array(g: np.ndarray, index: object, shape: tuple[int, ...]) -> np.n
     integer array may pick the same element several times; each pick adds its share, so that case uses
     np.add.at (a plain ``z[index] += g`` would keep only the last one). Basic indexing never repeats: assign."""
     z = np.zeros(shape, dtype=g.dtype)
-    if _is_basic_index(index):
+    if is_basic_index(index):
         z[index] = g
     else:
         np.add.at(z, index, g)

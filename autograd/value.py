@@ -109,6 +109,12 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if grad_mode.numbers_refused_by is not None:
+            raise RuntimeError(
+                f"{grad_mode.numbers_refused_by}.backward converted a Value to a float under create_graph=True (math.exp(x)?): "
+                f"nothing computed with math can be differentiated again. Use Value operations (x.exp(), x * y), "
+                f"or mark backward @once_differentiable"
+            )
         return self.data
 
     def __int__(self) -> int:

@@ -13,16 +13,22 @@ def _interrupted_while_starting() -> None:
 
 try:
     from . import data, functional, optim
-    from .conv_layers import Conv2d, Flatten, MaxPool2d
+    from .conv_layers import Conv2d, Dropout2d, Flatten
+    from .embedding import Embedding
     from .layers import Dropout, Linear, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Tanh
     from .module import Module, zero_grads
+    from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+    from .pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
     from .scalar import MLP, Layer, Neuron
     from .serialization import load, save
 except KeyboardInterrupt:
     _interrupted_while_starting()
     raise
 
-__all__ = ["MLP", "Conv2d", "Dropout", "Flatten", "Layer", "Linear", "LiveView", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Neuron", "ReLU", "Sequential", "Sigmoid", "Tanh", "data", "functional", "load", "optim", "plot_decision_boundary", "save", "train", "zero_grads"]
+__all__ = ["MLP", "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Dropout2d",
+           "Embedding", "Flatten", "Layer", "LayerNorm", "Linear", "LiveView", "MaxPool2d", "MaxUnpool2d", "Module",
+           "ModuleDict", "ModuleList", "Neuron", "ReLU", "Sequential", "Sigmoid", "Tanh", "data", "functional", "load",
+           "optim", "plot_decision_boundary", "save", "train", "zero_grads"]
 
 
 # Imported on first use, so `import nn` stays fast: the training application (`nn.train(...)` runs it; it brings

@@ -23,7 +23,9 @@ import numpy as np
 from autograd.graph import Replay
 from autograd.tensor import Tensor, as_tensor, result_type, rule_text
 
-from .convolution import conv2d, max_pool2d  # the ops live in their own file; F.conv2d as in PyTorch
+from .convolution import conv2d, fold, pad, unfold  # the ops live in files by family; F.conv2d as in PyTorch
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from .spatial_dropout import dropout2d
 
 
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -310,17 +312,30 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: object) -> Tensor:
 
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
     "binary_cross_entropy_with_logits",
     "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
+    "fold",
     "linear",
     "linear_relu",
     "log_softmax",
     "max_pool2d",
+    "max_unpool2d",
     "mse_loss",
+    "pad",
     "relu",
     "sigmoid",
     "softmax",
     "tanh",
+    "unfold",
 ]
+
+# Normalisation and embeddings live in their own files beside their layers; their F.* names are here, as in PyTorch.
+from .embedding import embedding, one_hot  # noqa: E402
+from .normalization import batch_norm, layer_norm  # noqa: E402
+
+__all__ += ["batch_norm", "embedding", "layer_norm", "one_hot"]

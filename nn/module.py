@@ -248,9 +248,43 @@ class Module:
 
     # -- state ------------------------------------------------------------------------------------
 
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Keep ``tensor`` as ``self.<name>``: state the module saves but does not train (BatchNorm's running
+        statistics), as in PyTorch. It goes into ``state_dict()`` after the module's parameters (unless None) and
+        ``load_state_dict()`` fills it; ``parameters()`` never lists it."""
+        names = self.__dict__.get("_buffer_names")
+        if names is None:
+            names = []
+            object.__setattr__(self, "_buffer_names", names)  # not through __setattr__: not a part to adopt
+        if name not in names:
+            names.append(name)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every buffer below this module (None ones left out) with its dotted name, as in ``state_dict``."""
+        for mname, m in self.named_modules(prefix):
+            for name in m.__dict__.get("_buffer_names", ()):
+                t = getattr(m, name)
+                if t is not None:
+                    yield (f"{mname}.{name}" if mname else name), t
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Name → a copy of the parameter's data (Tensor: its array; Value: a 0-d float64 array)."""
-        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        """Name → a copy of each parameter's data (Tensor: its array; Value: a 0-d float64 array), then of each
+        buffer's, module by module as PyTorch orders them (``1.weight``, ``1.bias``, ``1.running_mean``, ...)."""
+        params = {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        buffers = {name: np.array(t.data, copy=True) for name, t in self.named_buffers()}
+        if not buffers:
+            return params
+        order = {name: i for i, (name, _) in enumerate(self.named_modules())}
+
+        def module_of(key: str) -> int:  # the module a key belongs to, by its longest dotted prefix
+            head = key.rpartition(".")[0]
+            while head not in order and "." in head:
+                head = head.rpartition(".")[0]
+            return order.get(head, 0)
+
+        merged = list(params.items()) + list(buffers.items())
+        return dict(sorted(merged, key=lambda item: module_of(item[0])))  # stable: params before buffers
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy ``state`` into the parameters in place, keeping each parameter's dtype.
@@ -270,7 +304,8 @@ class Module:
                 f"load_state_dict for {type(self).__name__} expects a dict of name → array, got {given}; "
                 f"pass model.state_dict() (or nn.load(path))"
             )
-        params = dict(self.named_parameters())
+        params: dict[str, Any] = dict(self.named_parameters())
+        params.update(self.named_buffers())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         if strict and (missing or unexpected):

@@ -3,6 +3,7 @@ and tells the culprit from an op that only passed a NaN along. It watches throug
 patched, and outside the block nobody watches."""
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 import os
@@ -10,12 +11,13 @@ import os
 import numpy as np
 import pytest
 
-import autograd.tensor as tensor_module
 import autograd.value as value_module
 from autograd import AnomalyError, Function, Tensor, Value, detect_anomaly
 from autograd.graph import RECORD, WATCH, grad_mode
 from nn import Linear
 from nn import functional as F
+
+tensor_module = importlib.import_module("autograd.tensor")  # the module: `autograd.tensor` is torch.tensor's function
 
 
 def here() -> int:

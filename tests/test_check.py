@@ -84,12 +84,37 @@ def rand_tensor(shape, seed):
     return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True, dtype=np.float64)
 
 
-def test_tensor_matmul_and_elementwise_pass():
+def test_tensor_matmul_and_elementwise_pass_entry_by_entry():
     A, B = rand_tensor((2, 3), 1), rand_tensor((3, 4), 2)
-    report = gradcheck(lambda x, y: (x @ y) * (x @ y) + x @ y, [A, B])  # (2, 4) output: projected
+    report = gradcheck(lambda x, y: (x @ y) * (x @ y) + x @ y, [A, B])  # (2, 4) output: 8 Jacobian rows
     assert report.ok
-    assert len(report.entries) == 6 + 12
-    assert report.entries[0].name == "input 0[0, 0]" and report.entries[-1].name == "input 1[2, 3]"
+    assert len(report.entries) == 8 * (6 + 12)
+    assert report.entries[0].name == "∂out[0, 0]/∂input 0[0, 0]"
+    assert report.entries[-1].name == "∂out[1, 3]/∂input 1[2, 3]"
+    assert not report.notes
+
+
+def test_a_small_tensor_output_shows_the_jacobian_itself():
+    z = Tensor(np.array([-2.0, 0.5, 3.0]), requires_grad=True, label="z")
+    report = gradcheck(lambda t: t.sigmoid(), z)
+    s = 1 / (1 + np.exp(-z.data))
+    by_name = {e.name: e for e in report.entries}
+    for k in range(3):
+        for i in range(3):
+            want = s[k] * (1 - s[k]) if i == k else 0.0  # σ′ on the diagonal, not a projection of it
+            assert by_name[f"∂out[{k}]/∂z[{i}]"].analytic == pytest.approx(want, abs=1e-15)
+            assert by_name[f"∂out[{k}]/∂z[{i}]"].numeric == pytest.approx(want, abs=1e-8)
+
+
+def test_a_large_tensor_output_says_its_rows_are_directional_derivatives():
+    x = rand_tensor((20,), 13)
+    x.label = "x"
+    report = gradcheck(lambda t: t.tanh(), x)
+    assert report.ok and [e.name for e in report.entries[:2]] == ["x[0]", "x[1]"]
+    note = next(n for n in report.notes if "⟨R, f⟩" in n)
+    assert "shape (20,)" in note and "not ∂f/∂x itself" in note and note in str(report)
+    r = np.random.default_rng(0).standard_normal(20)  # R, as the note says: seed 0
+    assert report.entries[0].analytic == pytest.approx(r[0] * (1 - np.tanh(x.data[0]) ** 2), rel=1e-12)
 
 
 def test_tensor_one_element_output_uses_its_gradient_directly():
@@ -127,11 +152,11 @@ def test_tensor_inputs_must_require_grad_and_be_floating_point():
 
 
 def test_bad_arguments_are_named_before_anything_runs():
-    with pytest.raises(TypeError, match="f must be a function.*got Value"):
+    with pytest.raises(TypeError, match=r"f must be a function.*got Value"):
         gradcheck(Value(1.0), [Value(1.0)])  # the arguments swapped
     with pytest.raises(TypeError, match="inputs must be a Value, a Tensor or a list of them, got float"):
         gradcheck(lambda x: x * x, 3.0)
-    with pytest.raises(ValueError, match="eps .* must be a number > 0, got 0"):
+    with pytest.raises(ValueError, match=r"eps .* must be a number > 0, got 0"):
         gradcheck(lambda x: x * x, Value(1.0), eps=0)
 
 
@@ -186,8 +211,9 @@ def test_relu_at_zero_is_reported_as_a_kink_not_a_failure():
 
 def test_abs_and_max_ties_are_kinks_elementwise_and_smooth_elements_still_checked():
     x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
-    report = gradcheck(lambda t: t.abs(), x)
-    assert [e.status for e in report.entries] == ["ok", "kink", "ok"]
+    report = gradcheck(lambda t: t.abs(), x)  # entry by entry: the diagonal ∂|xₖ|/∂xₖ holds the kink
+    assert [e.status for e in report.entries if e.name[5] == e.name[-2]] == ["ok", "kink", "ok"]
+    assert report.ok and len(report.kinks) == 1
     ties = Tensor(np.array([3.0, 1.0, 3.0]), requires_grad=True)
     report = gradcheck(lambda t: t.max(), ties)  # gradient split 0.5/0.5 between the tied maxima
     assert [e.status for e in report.entries] == ["kink", "ok", "kink"] and report.ok
@@ -281,12 +307,13 @@ def test_report_table_puts_failures_first_and_has_an_html_face():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True, label="x")
     report = gradcheck(lambda t: t * Tensor(np.where(np.arange(3) == 2, t.data, 1.0)) * t, x, raise_exception=False)
     lines = str(report).splitlines()
-    assert lines[0].startswith("gradcheck: 1 FAIL, 2 pass")
+    assert lines[0].startswith("gradcheck: 1 FAIL, 8 pass")
     assert lines[1].split() == ["input", "analytic", "numeric", "±", "numeric", "error", "verdict", "note"]
-    assert lines[3].startswith("x[2]") and "FAIL" in lines[3]  # the failing row first, though it is the last input
+    # the failing row first, though it is the last entry
+    assert lines[3].startswith("∂out[2]/∂x[2]") and "FAIL" in lines[3]
     html = report._repr_html_()
-    assert html.startswith("<table") and "x[2]" in html and "#fde2e1" in html
-    assert html.index("x[2]") < html.index("x[0]")
+    assert html.startswith("<table") and "∂out[2]/∂x[2]" in html and "#fde2e1" in html
+    assert html.index("∂out[2]/∂x[2]") < html.index("∂out[0]/∂x[0]")
 
 
 def test_long_reports_hide_passing_rows_but_never_failures():
@@ -297,3 +324,10 @@ def test_long_reports_hide_passing_rows_but_never_failures():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # float64 inputs: no warning
         gradcheck(lambda t: t * t, x)
+
+
+def test_an_output_that_is_a_view_of_the_input_is_checked_entry_by_entry_correctly():
+    # The moved input is put back after each probe: an output that is a view of it must be copied first.
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert gradcheck(lambda x: x.reshape(-1), x).ok
+    assert gradcheck(lambda x: x[0] * 2.0, x).ok

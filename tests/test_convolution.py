@@ -1,7 +1,9 @@
-"""conv2d / max_pool2d (nn/convolution.py) and Conv2d / MaxPool2d / Flatten (nn/conv_layers.py).
+"""conv2d, unfold/fold and pad (nn/convolution.py), Conv2d / Flatten (nn/conv_layers.py), and the max-pooling
+basics the CNN uses (nn/pooling.py; the pooling family in full is in test_pooling.py).
 
 Gradients are checked against float64 central finite differences always, and against PyTorch (forward and
-both gradients over a grid of shapes, strides, paddings and dilations) when torch is installed.
+every gradient over a grid of shapes, strides, paddings, dilations, groups and padding modes) when torch is
+installed. Second derivatives: test_conv_second_order.py.
 """
 from __future__ import annotations
 
@@ -361,10 +363,19 @@ def test_output_sizes_follow_torch_formula():
          ["'valid'", "'same'", "'full'"]),
         (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), stride=2, padding="same"), ValueError,
          ["same", "stride 1"]),
-        (lambda: F.conv2d(np.zeros((1, 2, 5, 5)), np.zeros((2, 1, 3, 3)), groups=2), ValueError, ["groups"]),
+        (lambda: F.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((2, 1, 3, 3)), groups=2), ValueError,
+         ["4 channels", "groups=2", "expects 2"]),
+        (lambda: F.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((3, 2, 3, 3)), groups=2), ValueError,
+         ["groups=2", "divide", "3 output channels"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), groups=True), TypeError, ["groups", "True"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), groups=1.0), TypeError, ["groups", "1.0"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), groups=0), ValueError, ["groups", ">= 1"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), stride=1.0), TypeError, ["stride", "1.0"]),
+        (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), padding=(1, 1, 1)), TypeError,
+         ["padding", "(1, 1, 1)"]),
         (lambda: F.max_pool2d(np.zeros((1, 1, 5, 5)), 2, padding=2), ValueError, ["padding", "half"]),
         (lambda: F.max_pool2d(np.zeros((1, 1, 2, 2)), 3), ValueError, ["larger", "(1, 1, 2, 2)"]),
-        (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2), TypeError, ["floating", "int64"]),
+        (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4), bool), 2), TypeError, ["floating point or integer", "bool"]),
         (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4)), 2.5), TypeError, ["kernel_size", "2.5"]),
         # The modules check at construction, not at the first forward.
         (lambda: nn.Conv2d("1", 2, 3), TypeError, ["Conv2d", "ints", "in_channels='1'"]),
@@ -373,6 +384,13 @@ def test_output_sizes_follow_torch_formula():
         (lambda: nn.Conv2d(1, 2, 3, stride=2, padding="same"), ValueError, ["same", "stride 1"]),
         (lambda: nn.MaxPool2d(2, padding=-1), ValueError, ["MaxPool2d", "padding", ">= 0"]),
         (lambda: nn.MaxPool2d(2, dilation=0), ValueError, ["MaxPool2d", "dilation", ">= 1"]),
+        (lambda: nn.Conv2d(4, 4, 3, groups=True), TypeError, ["Conv2d", "groups", "True"]),
+        (lambda: nn.Conv2d(4, 4, 3, groups=1.0), TypeError, ["Conv2d", "groups", "1.0"]),
+        (lambda: nn.Conv2d(4, 4, 3, groups=0), ValueError, ["Conv2d", "groups", ">= 1"]),
+        (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, ["groups=4", "in_channels=4", "out_channels=6"]),
+        (lambda: nn.Conv2d(4, 4, 3, padding_mode="mirror"), ValueError, ["padding_mode", "'reflect'", "'mirror'"]),
+        (lambda: nn.Conv2d(4, 4, 3, device="cuda"), ValueError, ["CPU"]),
+        (lambda: nn.Conv2d(4, 4, 3, dtype=np.int64), TypeError, ["dtype", "floating", "int64"]),
     ],
 )
 def test_errors_name_the_problem(call, error, words):
@@ -424,8 +442,11 @@ def test_torch_init_has_the_same_bounds_as_ours():
 
 def test_module_reprs_read_like_torch():
     assert repr(nn.Conv2d(1, 32, 3, padding=1)) == "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
-    assert repr(nn.Conv2d(3, 8, 5, stride=2, bias=False)) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(2, 2), bias=False)"
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)"
+    assert repr(nn.Conv2d(3, 8, 5, stride=2, bias=False)) == (
+        "Conv2d(3, 8, kernel_size=(5, 5), stride=(2, 2), bias=False)")
+    assert repr(nn.Conv2d(4, 8, 3, groups=2, padding="same", padding_mode="circular")) == (
+        "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), padding=same, groups=2, padding_mode=circular)")
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
 
 
@@ -494,3 +515,300 @@ def test_local_rules_name_the_full_convolution_and_the_correlation():
     y = F.conv2d(x, w, b, stride=2)
     assert [tensor_rule(y, k) for k in range(3)] == [
         "g ⊛ flip(weight) (full conv)", "x ⋆ g (correlation)", "Σ g over n, p, q"]
+
+
+# -- groups (grouped and depthwise convolutions) ------------------------------------------------------
+
+GROUP_CASES = [  # (N, C, H, W), (O, kH, kW), stride, padding, dilation, groups, bias
+    ((2, 4, 6, 5), (6, 3, 3), 1, 1, 1, 2, True),
+    ((1, 6, 7, 7), (6, 3, 3), 1, 1, 1, 6, True),  # depthwise
+    ((2, 3, 6, 6), (6, 3, 2), (2, 1), (1, 0), 1, 3, False),  # depthwise, two filters per channel
+    ((2, 6, 9, 8), (4, 2, 3), 2, "same" if False else 2, (2, 1), 2, True),
+    ((1, 4, 6, 7), (8, 2, 4), 1, "same", 1, 4, True),  # an even kernel's 'same': the extra row goes bottom/right
+]
+
+
+@pytest.mark.parametrize("xshape,wshape,stride,padding,dilation,groups,bias", GROUP_CASES)
+def test_grouped_conv2d_gradients_match_central_differences(xshape, wshape, stride, padding, dilation, groups, bias):
+    rng = np.random.default_rng(30)
+    o, kh, kw = wshape
+    x = rng.standard_normal(xshape)
+    w = rng.standard_normal((o, xshape[1] // groups, kh, kw))
+    b = rng.standard_normal(o) if bias else None
+
+    def f(*arrays):
+        with no_grad():
+            return F.conv2d(*map(Tensor, arrays[:2]), None if b is None else Tensor(arrays[2]), stride, padding,
+                            dilation, groups).data
+
+    g = rng.standard_normal(f(x, w, b).shape)
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    B = None if b is None else Tensor(b, requires_grad=True)
+    F.conv2d(X, W, B, stride, padding, dilation, groups).backward(g)
+    expected = numeric_grad(f, [x, w] + ([b] if bias else []), g)
+    for got, want in zip([X.grad, W.grad] + ([B.grad] if bias else []), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("xshape,wshape,stride,padding,dilation,groups,bias", [
+    *GROUP_CASES,
+    ((2, 8, 10, 10), (16, 3, 3), 1, 1, 1, 8, True),  # a MobileNet-style depthwise layer, channel multiplier 2
+    ((3, 6, 5, 5), (6, 1, 1), 1, 0, 1, 3, True),  # grouped 1×1 (ShuffleNet's pointwise)
+])
+def test_grouped_conv2d_forward_and_gradients_match_torch(xshape, wshape, stride, padding, dilation, groups, bias):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(31)
+    o, kh, kw = wshape
+    x = rng.standard_normal(xshape)
+    w = rng.standard_normal((o, xshape[1] // groups, kh, kw))
+    b = rng.standard_normal(o) if bias else None
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True) if bias else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ty = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    B = None if b is None else Tensor(b, requires_grad=True)
+    y = F.conv2d(X, W, B, stride, padding, dilation, groups)
+    y.backward(g)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W.grad, tw.grad.numpy(), rtol=1e-12, atol=1e-11)
+    if bias:
+        np.testing.assert_allclose(B.grad, tb.grad.numpy(), rtol=1e-12, atol=1e-11)
+
+
+def test_a_depthwise_conv_keeps_channels_apart():
+    # groups = C: output channel c sees input channel c alone. Zero every channel but one: only its output moves.
+    rng = np.random.default_rng(32)
+    w = Tensor(rng.standard_normal((3, 1, 3, 3)))
+    x = np.zeros((1, 3, 5, 5))
+    x[0, 1] = rng.standard_normal((5, 5))
+    y = F.conv2d(Tensor(x), w, None, padding=1, groups=3).data
+    assert np.all(y[0, [0, 2]] == 0) and np.any(y[0, 1] != 0)
+    alone = F.conv2d(Tensor(x[:, 1:2]), Tensor(w.data[1:2]), None, padding=1).data
+    np.testing.assert_allclose(y[0, 1], alone[0, 0], rtol=1e-12)
+
+
+def test_grouped_conv2d_module_keys_shapes_and_init_as_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.Conv2d(6, 4, 3, 2, 1, 1, 2, rng=np.random.default_rng(33))
+    assert ours.weight.shape == (4, 3, 3, 3) and list(ours.state_dict()) == ["weight", "bias"]
+    bound = 1 / math.sqrt(3 * 3 * 3)  # fan_in counts one group's input channels
+    assert bound * 0.9 < np.abs(ours.weight.data).max() <= bound
+    theirs = torch.nn.Conv2d(6, 4, 3, 2, 1, 1, 2)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(34).standard_normal((2, 6, 7, 7)).astype(np.float32)
+    np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
+# -- padding modes and F.pad --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("widths", [(1, 1, 1, 1), (2, 0, 1, 3), (0, 3, 2, 2), (2, 1)])
+def test_pad_matches_torch_forward_and_gradient(mode, widths):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(35)
+    x = rng.standard_normal((2, 3, 4, 5) if len(widths) == 4 else (3, 4, 5))  # PyTorch's shapes for each
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.pad(tx, widths, mode)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+    X = Tensor(x, requires_grad=True)
+    y = F.pad(X, widths, mode)
+    y.backward(g)
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-14, atol=1e-14)
+
+
+def test_pad_by_hand_on_one_row():
+    row = Tensor(np.array([[[1.0, 2.0, 3.0]]]))
+    assert F.pad(row, (1, 1)).data.tolist() == [[[0, 1, 2, 3, 0]]]
+    assert F.pad(row, (1, 1), value=7.0).data.tolist() == [[[7, 1, 2, 3, 7]]]
+    assert F.pad(row, (2, 2), "reflect").data.tolist() == [[[3, 2, 1, 2, 3, 2, 1]]]
+    assert F.pad(row, (2, 1), "replicate").data.tolist() == [[[1, 1, 1, 2, 3, 3]]]
+    assert F.pad(row, (3, 2), "circular").data.tolist() == [[[1, 2, 3, 1, 2, 3, 1, 2]]]
+    # replicate: the edge pixel was copied three times, so it collects three gradients
+    x = Tensor(np.array([[[1.0, 2.0, 3.0]]]), requires_grad=True)
+    F.pad(x, (2, 0), "replicate").sum().backward()
+    assert x.grad.tolist() == [[[3, 1, 1]]]
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding,stride,groups", [(1, 1, 1), ((2, 1), (1, 2), 2), ("same", 1, 4)])
+def test_conv2d_padding_modes_match_torch_in_positional_order(padding_mode, padding, stride, groups):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(36)
+    # PyTorch's positional order: in, out, kernel, stride, padding, dilation, groups, bias, padding_mode
+    ours = nn.Conv2d(4, 4, 3, stride, padding, 1, groups, True, padding_mode, rng=rng)
+    theirs = torch.nn.Conv2d(4, 4, 3, stride, padding, 1, groups, True, padding_mode).double()
+    ours.load_state_dict({k: v.astype(np.float32) for k, v in
+                          {k: v.detach().numpy() for k, v in theirs.state_dict().items()}.items()})
+    ours.weight.data, ours.bias.data = ours.weight.data.astype(np.float64), ours.bias.data.astype(np.float64)
+    x = rng.standard_normal((2, 4, 6, 7))
+    tx = torch.tensor(x, requires_grad=True)
+    X = Tensor(x, requires_grad=True)
+    ty, y = theirs(tx), ours(X)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+    y.backward(g)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-11)
+
+
+def test_the_issue_s_positional_conv2d_runs_and_reflects():
+    conv = nn.Conv2d(4, 4, 3, 1, 1, 1, 1, True, "reflect")  # was: AttributeError, 'str' object has no 'uniform'
+    assert conv.padding_mode == "reflect" and conv.bias is not None
+    x = Tensor(np.ones((1, 4, 5, 5), np.float32))
+    # A constant image reflected is still constant, so every output pixel sees the same window (zeros would not).
+    y = conv(x).data
+    np.testing.assert_allclose(y, np.broadcast_to(y[:, :, :1, :1], y.shape), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (3, 0, 0, 0), "reflect"), ["reflect", "smaller", "width 3", "(3, 0)"]),
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (0, 0, 4, 0), "circular"), ["circular", "once", "height is 3"]),
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (1, 1, 1), "constant"), ["(left, right)", "(1, 1, 1)"]),
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (1, 1), "wrap"), ["mode", "'circular'", "'wrap'"]),
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (-1, 1)), ["negative", "(-1, 1)"]),
+    (lambda: F.pad(np.zeros((3, 3)), (1, 1, 1, 1), "reflect"), ["reflect", "3-D or 4-D", "(3, 3)"]),
+    (lambda: F.pad(np.zeros((1, 1, 3, 3)), (1, 1), "reflect"), ["reflect", "2-D or 3-D", "(1, 1, 3, 3)"]),
+])
+def test_pad_errors_name_the_problem(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+# -- unfold / fold ------------------------------------------------------------------------------------
+
+UNFOLD_CASES = [  # (N, C, H, W), kernel, dilation, padding, stride
+    ((2, 3, 5, 6), 2, 1, 0, 1),
+    ((1, 2, 7, 6), (3, 2), (1, 2), (1, 0), (2, 1)),
+    ((2, 1, 6, 6), 3, 2, 2, 3),
+]
+
+
+@pytest.mark.parametrize("xshape,kernel,dilation,padding,stride", UNFOLD_CASES)
+def test_unfold_and_fold_match_torch_and_are_each_others_transpose(xshape, kernel, dilation, padding, stride):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(37)
+    x = rng.standard_normal(xshape)
+    X = Tensor(x, requires_grad=True)
+    cols = F.unfold(X, kernel, dilation, padding, stride)
+    tcols = torch.nn.functional.unfold(torch.tensor(x), kernel, dilation, padding, stride)
+    np.testing.assert_array_equal(cols.data, tcols.numpy())
+    c = rng.standard_normal(cols.shape)
+    C = Tensor(c, requires_grad=True)
+    img = F.fold(C, xshape[2:], kernel, dilation, padding, stride)
+    timg = torch.nn.functional.fold(torch.tensor(c), xshape[2:], kernel, dilation, padding, stride)
+    np.testing.assert_allclose(img.data, timg.numpy(), rtol=1e-14, atol=1e-14)
+    # Transposes: ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩; and each one's gradient is the other applied to g.
+    assert np.isclose(np.vdot(cols.data, c), np.vdot(x, img.data), rtol=1e-12)
+    cols.backward(c)
+    np.testing.assert_allclose(X.grad, img.data, rtol=1e-14)
+    img.backward(x)
+    np.testing.assert_allclose(C.grad, cols.data, rtol=1e-14)
+
+
+def test_unfold_gradient_matches_central_differences():
+    rng = np.random.default_rng(38)
+    x = rng.standard_normal((1, 2, 4, 5))
+    X = Tensor(x, requires_grad=True)
+    y = F.unfold(X, (2, 3), 1, 1, (2, 1))
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+
+    def f(a):
+        with no_grad():
+            return F.unfold(Tensor(a), (2, 3), 1, 1, (2, 1)).data
+
+    np.testing.assert_allclose(X.grad, numeric_grad(f, [x], g)[0], rtol=1e-7, atol=1e-8)
+
+
+def test_unfold_matmul_fold_is_conv2d():
+    # The identity the double-backward rule rests on: conv2d(x, W) = W₂ · unfold(x), reshaped.
+    rng = np.random.default_rng(39)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    cols = F.unfold(Tensor(x), (3, 2), 1, 1, 1)  # (N, C·kH·kW, L)
+    y = (Tensor(w.reshape(4, -1)) @ cols).reshape(2, 4, 6, 6)
+    np.testing.assert_allclose(y.data, F.conv2d(Tensor(x), Tensor(w), None, 1, 1).data, rtol=1e-12, atol=1e-12)
+
+
+def test_fold_refuses_columns_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"fold: input \(1, 7, 4\) does not fit 2×2 windows over \(3, 3\)"):
+        F.fold(np.zeros((1, 7, 4)), (3, 3), 2)
+
+
+def test_audit_checks_unfold_fold_pad_and_grouped_conv():
+    rng = np.random.default_rng(40)
+    x = Tensor(rng.standard_normal((2, 4, 5, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+
+    def f():
+        y = F.conv2d(F.pad(x, (1, 1, 2, 0), "reflect"), w, None, 1, 0, 1, 2)
+        return (F.fold(F.unfold(y, 2), y.shape[2:], 2) ** 2).sum()
+
+    report = autograd.audit(f)
+    statuses = {r.op: r.status for r in report.rows}
+    assert all(statuses[op] == "ok" for op in ("conv2d", "pad", "unfold", "fold")), str(report)
+
+
+# Each strategy of conv2d (banded GEMMs, a 1×1 conv's single GEMM, a depthwise conv's einsum) on inputs and
+# gradients in either memory order (batch-major as given, or this library's batch-innermost), batched or not.
+STRATEGY_CASES = {
+    "1×1 pointwise": ((2, 5, 4, 6), (3, 5, 1, 1), 1, 0, 1, 1),
+    "1×1 strided (banded)": ((2, 5, 5, 6), (3, 5, 1, 1), 2, 0, 1, 1),
+    "depthwise, full correlation": ((2, 4, 6, 5), (8, 1, 3, 3), 1, 1, 2, 4),
+    "depthwise, padding beyond the kernel": ((1, 3, 5, 6), (3, 1, 3, 2), 1, (5, 1), (2, 1), 3),
+    "depthwise, strided": ((2, 3, 7, 6), (3, 1, 3, 3), (2, 3), 1, 1, 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRATEGY_CASES))
+@pytest.mark.parametrize("layout", ["batch-major", "batch-innermost", "unbatched"])
+def test_every_conv_strategy_matches_torch_in_every_layout(case, layout):
+    torch = pytest.importorskip("torch")
+    xshape, wshape, stride, padding, dilation, groups = STRATEGY_CASES[case]
+    rng = np.random.default_rng(41)
+    x, w, b = rng.standard_normal(xshape), rng.standard_normal(wshape), rng.standard_normal(wshape[0])
+    if layout == "unbatched":
+        x = x[:1]
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    g = rng.standard_normal(tuple(ty.shape))
+    ty.backward(torch.tensor(g))
+
+    def laid_out(a):
+        if layout == "unbatched":
+            return a[0]
+        return a if layout == "batch-major" else np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+    X, W, B = Tensor(laid_out(x), requires_grad=True), Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
+    y = F.conv2d(X, W, B, stride, padding, dilation, groups)
+    y.backward(laid_out(g))
+    want = (ty.detach().numpy(), tx.grad.numpy())
+    if layout == "unbatched":
+        want = tuple(a[0] for a in want)
+    np.testing.assert_allclose(y.data, want[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(X.grad, want[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W.grad, tw.grad.numpy(), rtol=1e-12, atol=1e-11)
+    np.testing.assert_allclose(B.grad, tb.grad.numpy(), rtol=1e-12, atol=1e-11)
+
+
+def test_drawings_label_pad_unfold_fold_and_a_grouped_conv():
+    rng = np.random.default_rng(42)
+    x = Tensor(rng.standard_normal((1, 4, 5, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), "circular"), w, None, 1, 0, 1, 2)
+    z = F.fold(F.unfold(y, 2, 1, 0, 1), (5, 5), 2)
+    source = autograd.draw_dot((z ** 2).sum(), show_local=True).source
+    for text in ("pad circular, (1, 1, 1, 1)", "conv2d 3×3, stride 1, groups 2", "unfold 2×2, stride 1",
+                 "fold 2×2, stride 1", "g, its border folded back", "fold(g)", "unfold(g)"):
+        assert text in source, text

@@ -14,8 +14,9 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-# A number and a unit of time: "6.1 s", "0.04 s", "12ms", "3 minutes". Not "157 steps" (no boundary after "s").
-TIME = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:s|ms|µs|us|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b")
+# A number and a unit of time: "6.1 s", "0.04 s", "12ms", "3 minutes". Not "157 steps" (no boundary after "s"),
+# and not maths: "D(2h)" is a step of 2h, "2x" a factor (a number right after a bracket or operator is maths).
+TIME = re.compile(r"(?<![(\w*/+−-])\d+(?:[.,]\d+)?\s?(?:s|ms|µs|us|sec|secs|seconds?|min|mins|minutes?|h|hours?)\b")
 
 
 def printed(cell: dict) -> list[str]:

@@ -151,7 +151,7 @@ def _rewrite_config(run_dir: Path, text: str) -> None:
     ({"hidden": [-3]}, r'"hidden" must be a list of positive integers'),
     ({"num_classes": None}, r'"num_classes" must be a positive integer, got null'),
     ({"in_features": {"a": 1}}, r'"in_features" must be a positive integer'),
-    ({"model": "transformer"}, r'"model" must be "mlp" or "cnn", got "transformer"'),
+    ({"model": "transformer"}, r'"model" must be "mlp", "cnn" or "resnet", got "transformer"'),
     ({"model": "cnn", "channels": [8, 8, 8, 8, 8]}, r'"channels" must be a list \(at most 4\) of positive integers'),
     # 4·30000 + 30000 + 30000·30000 + 30000 + 30000·2 + 2 = 900,240,002 parameters, against 4·3 + 3 + 3·2 + 2 = 23
     ({"hidden": [30000, 30000]}, r"describes a model of 900,240,002 parameters, but .*model\.npz holds 23 numbers"),

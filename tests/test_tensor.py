@@ -949,3 +949,17 @@ def test_as_tensor_keeps_a_tensor_and_wraps_anything_else_as_a_constant():
     wrapped = as_tensor(a)
     assert wrapped.data is a and not wrapped.requires_grad     # shares memory, as torch.as_tensor does
     assert as_tensor([1.0, 2.0]).dtype == np.float32
+
+
+def test_numpy_meets_a_tensor_as_pytorch_code_expects():
+    p = Tensor(np.ones(3), requires_grad=True)
+    data = p.data
+    p.data += -0.1 * Tensor(np.array([1.0, 2.0, 3.0]))  # a course's manual update: the array is updated in place
+    assert p.data is data and np.allclose(data, [0.9, 0.8, 0.7])
+    y = np.array([1.0, 2.0, 3.0]) * p  # array ⊕ tensor is the tensor's op, in the graph
+    assert isinstance(y, Tensor) and y.op == "*" and y.requires_grad
+    y.sum().backward()
+    np.testing.assert_allclose(p.grad, [1.0, 2.0, 3.0])
+    lt = np.array([1.0, 5.0, 0.0]) < p
+    assert isinstance(lt, Tensor) and lt.data.tolist() == [False, False, True]
+    assert isinstance(np.exp(p), np.ndarray)  # other NumPy functions see the numbers

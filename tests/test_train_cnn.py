@@ -1,4 +1,4 @@
-"""python -m nn.train --model cnn: the CNN path shares the MLP path's files, safety and reproducibility.
+"""python -m nn.train --model cnn / resnet: the conv paths share the MLP path's files, safety and reproducibility.
 
 The end-to-end runs use the tiny quadrant dataset of tests/test_train.py (200 training images, 50 test).
 """
@@ -14,6 +14,7 @@ import nn
 from autograd import Tensor, no_grad
 from nn import data
 from nn.train import command as train
+from nn.train.models import ResidualBlock
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -61,6 +62,8 @@ def test_cnn_defaults_are_the_issue_s_network():
     (["--channels", "8"], ["--channels", "--model cnn"]),
     (["--model", "cnn", "--channels", "1", "2", "3", "4", "5"], ["at most 4", "got 5"]),
     (["--model", "cnn", "--channels", "0"], ["--channels", "> 0"]),
+    (["--model", "resnet", "--hidden", "16"], ["--hidden", "resnet", "global average pooling"]),
+    (["--model", "resnet", "--channels", "1", "2", "3", "4", "5", "6"], ["at most 5", "got 6"]),
 ])
 def test_bad_cnn_options_stop_with_a_usage_error(argv, words, capsys):
     with pytest.raises(SystemExit) as info:
@@ -143,3 +146,71 @@ def test_a_diverging_cnn_run_stops_with_exit_1_and_keeps_no_nan_checkpoint(tiny_
     config = json.loads((out / "config.json").read_text())
     assert config["status"].startswith("stopped at epoch 1")
     assert not (out / "model.npz").exists() or all(np.isfinite(v).all() for v in nn.load(out / "model.npz").values())
+
+
+# -- --model resnet -----------------------------------------------------------------------------------
+
+
+def test_resnet_defaults_and_description():
+    args = train.parse_args(["--model", "resnet"])
+    assert args.channels == [16, 32, 64] and args.hidden == [] and args.epochs == train.DEFAULT_RESNET_EPOCHS
+    assert train.describe_model(args) == "ResNet 16-32-64, global average pool, 64-10"
+    assert train.run_config(args)["channels"] == [16, 32, 64]
+
+
+def test_build_resnet_has_torch_keys_and_matches_the_same_torch_network_in_both_modes():
+    torch = pytest.importorskip("torch")
+    ours = train.build_resnet([4, 8], np.random.default_rng(3))
+    tnn = torch.nn
+
+    class Block(tnn.Module):  # the same block as nn.train.models.ResidualBlock, in torch
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False), tnn.BatchNorm2d(cout)
+            self.conv2, self.bn2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False), tnn.BatchNorm2d(cout)
+            pool = [tnn.AvgPool2d(stride)] if stride > 1 else []
+            self.shortcut = (tnn.Sequential() if stride == 1 and cin == cout else
+                             tnn.Sequential(*pool, tnn.Conv2d(cin, cout, 1, bias=False), tnn.BatchNorm2d(cout)))
+
+        def forward(self, x):
+            h = torch.relu(self.bn1(self.conv1(x)))
+            return torch.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
+
+    theirs = tnn.Sequential(tnn.Conv2d(1, 4, 3, padding=1, bias=False), tnn.BatchNorm2d(4), tnn.ReLU(),
+                            Block(4, 4, 1), Block(4, 8, 2), tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(8, 10))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert "4.shortcut.1.weight" in ours.state_dict() and "4.shortcut.2.running_var" in ours.state_dict()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(4).random((6, 1, 28, 28), dtype=np.float32)
+    y = ours(Tensor(x))  # training mode: batch statistics, and the running ones updated
+    ty = theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
+    ours.eval()
+    theirs.eval()
+    with no_grad():
+        np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-4,
+                                   atol=1e-4)
+
+
+def test_resnet_run_trains_checkpoints_and_its_checkpoint_rebuilds_a_resnet(tiny_data, tmp_path, capsys):
+    out = tmp_path / "resnet"
+    argv = ["--model", "resnet", "--channels", "4", "8", "--data-dir", str(tiny_data), "--out", str(out),
+            "--epochs", "3", "--batch-size", "10", "--lr", "0.01", "--no-download", "--no-verify"]
+    assert train.main(argv) == 0
+    stdout = capsys.readouterr().out
+    assert "ResNet 4-8, global average pool, 8-10" in stdout
+    # bright quadrants (chance: 25%); in eval mode on running statistics, which need a few dozen steps to settle
+    assert _final_accuracy(stdout) >= 0.8
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "resnet" and config["channels"] == [4, 8] and config["status"] == "finished"
+    saved = nn.load(out / "model.npz")
+    assert saved["1.num_batches_tracked"] == 3 * 20  # 200 images in batches of 10, three epochs
+    model, _ = train.load_checkpoint(out)
+    assert isinstance(model[3], ResidualBlock) and isinstance(model[4].bn2, nn.BatchNorm2d)
+    np.testing.assert_array_equal(model[1].running_var.data, saved["1.running_var"])
+    ds = data.load_fashion_mnist(root=tiny_data, download=False, verify=False)
+    # evaluate() runs in eval mode, on the running statistics the checkpoint restored
+    assert train.evaluate(model, ds.x_test.reshape(-1, 1, 28, 28), ds.y_test) == pytest.approx(
+        _final_accuracy(stdout), abs=1e-9)

@@ -22,9 +22,23 @@ where user code called it. Nothing is recorded, and nothing costs, outside audit
 forward (its ctx) always, so ``audit(root)`` on a graph built anywhere checks every Value op and every Function;
 built-in Tensor ops of such a graph are reported as not checked. An op whose replay does not reproduce its
 recorded output (a random op such as dropout) is not checked either, and says so.
+
+Second derivatives. A graph built with ``create_graph`` (``audit(lambda: grad(f(x), x, create_graph=True)[0].sum())``)
+is made of ops that are each right on their own, yet its gradient can be wrong: an op's backward rule, run on
+Tensors/Values to build the gradient's graph, may compute the right numbers but the wrong *dependence* on its
+arguments (a number read as a constant, the incoming gradient frozen). So for every op whose rule ran under
+``create_graph`` inside the audited function, audit also checks the rule itself, as a function of the incoming
+gradient g and the op's inputs x (its output recomputed from x by replaying the op):
+
+    analytic  ⟨∂⟨u, rule(g, x)⟩/∂(g, x), v⟩     backward through the graph the rule builds
+    numeric   d/dt ⟨u, rule(g + t·v_g, x + t·v_x)⟩   finite differences of the first-order rule, on numbers
+
+and that the rule gives the same numbers both ways. A rule that fails is the culprit of the wrong second
+derivative: its row reads "backward of 'op'", and points at a Function's backward.
 """
 from __future__ import annotations
 
+import linecache
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +46,10 @@ from typing import Any
 
 import numpy as np
 
+from ..functional import grad
 from ..graph import Replay, enable_grad, grad_mode, no_grad, topological_order
-from ..tensor import Tensor, local_backward
-from ..value import Value
+from ..tensor import NUMPY, TENSORS, Tensor, local_backward
+from ..value import _ZERO, Value, contributions
 from ..viz.format import html_table, num, text_table
 from .finite_diff import GradcheckEntry, numeric_derivative, verdict
 from .sites import Site, definition_site, user_site
@@ -55,6 +70,7 @@ class AuditRow:
     inputs: str = ""
     site: Site | None = None
     note: str = ""
+    order: int = 1  # 2: the row checks the op's backward rule itself, as differentiated by create_graph
 
     @property
     def error(self) -> float:
@@ -71,7 +87,7 @@ class AuditReport:
         self.culprits = {id(r.node) for r in rows if r.status == "culprit"}
         self.inheriting = inheriting
         self._leaves = leaves
-        self._by_id = {id(r.node): r for r in rows}
+        self._by_id = {id(r.node): r for r in reversed(rows)}  # an op's own row before its rule's row
 
     @property
     def ok(self) -> bool:
@@ -95,6 +111,13 @@ class AuditReport:
         row = self._by_id.get(id(node))
         return row.status if row is not None else "leaf"
 
+    def row_status(self, row: AuditRow) -> str:
+        """A row's verdict as the table shows it: its own check's, unless a wrong gradient reaches its node (an op
+        whose backward is wrong only when differentiated again keeps 'ok' on its own row, 'culprit' on its rule's)."""
+        if row.status == "culprit":
+            return "culprit"
+        return "inherits" if id(row.node) in self.inheriting else row.status
+
     # -- reading it ----------------------------------------------------------------------------------------
 
     def summary(self) -> str:
@@ -116,12 +139,19 @@ class AuditReport:
     def details(self) -> list[str]:
         lines = []
         c = self.culprit
-        if c is not None:
+        if c is not None and c.order == 2:
+            lines.append(f"culprit: the {c.op}" + (f" at {c.site}" if c.site else "") + ": right numbers or not, the "
+                         "graph it builds under create_graph has the wrong derivative, so second derivatives through "
+                         "it are wrong")
+        elif c is not None:
             lines.append(f"culprit '{c.op}'" + (f" at {c.site}" if c.site else " (creation line not recorded)"))
+        if c is not None:
             lines.append(f"  inputs: {c.inputs}")
+            said = ("its graph's derivative", "finite differences of backward") if c.order == 2 else \
+                ("backward gives", "finite differences")
             for e in c.checks:
                 if e.status == "FAIL":
-                    lines.append(f"  {e.name}: backward gives {num(e.analytic, 8)}, finite differences "
+                    lines.append(f"  {e.name}: {said[0]} {num(e.analytic, 8)}, {said[1]} "
                                  f"{num(e.numeric, 8)} ± {num(e.uncertainty, 2)} (error {num(e.error, 3)})")
             names = [self._name(n) for n in self._inheriting_nodes()]
             if names:
@@ -149,8 +179,8 @@ class AuditReport:
 
     def _table_rows(self) -> tuple[list[AuditRow], int]:
         order = {"culprit": 0, "inherits": 1, "not checked": 2, "kink": 3, "ok": 4}
-        rows = sorted(self.rows, key=lambda r: order.get(self.node_status(r.node), 5))
-        ok = [r for r in rows if self.node_status(r.node) == "ok"]
+        rows = sorted(self.rows, key=lambda r: order.get(self.row_status(r), 5))
+        ok = [r for r in rows if self.row_status(r) == "ok"]
         hidden = max(0, len(ok) - self.MAX_OK_ROWS)
         return rows[: len(rows) - hidden], hidden
 
@@ -160,7 +190,7 @@ class AuditReport:
             code = r.site.code if len(r.site.code) <= 40 else r.site.code[:39] + "…"
             site = f"{r.site.place}: {code}"
         error = num(r.error, 3) if r.checks else ""
-        return [r.op, site, r.inputs, self.node_status(r.node), error, r.note]
+        return [r.op, site, r.inputs, self.row_status(r), error, r.note]
 
     def __str__(self) -> str:
         rows, hidden = self._table_rows()
@@ -176,11 +206,12 @@ class AuditReport:
     def _repr_html_(self) -> str:
         rows, hidden = self._table_rows()
         footer = self.details() + ([f"… and {hidden} more ops that pass"] if hidden else [])
-        return html_table(self._HEADERS, [self._cells(r) for r in rows], [self.node_status(r.node) for r in rows],
+        return html_table(self._HEADERS, [self._cells(r) for r in rows], [self.row_status(r) for r in rows],
                           self._RIGHT, self.summary(), footer)
 
 
-def audit(root: Node | Callable[..., Node], *args: Any, seed: int = 0, atol: float = 1e-8, rtol: float = 1e-6) -> AuditReport:
+def audit(root: Node | Callable[..., Node], *args: Any, seed: int = 0, atol: float = 1e-8,
+          rtol: float = 1e-6) -> AuditReport:
     """Check each op of a graph on its own against finite differences; name the culprit op.
 
     ``root`` is a Value or Tensor, or a function returning one (called as ``root(*args)`` while audit records
@@ -209,7 +240,13 @@ def audit(root: Node | Callable[..., Node], *args: Any, seed: int = 0, atol: flo
         elif node.requires_grad:
             leaves.append(node)
     culprits = [r.node for r in rows if r.status == "culprit"]
-    return AuditReport(root, rows, _upstream(culprits), leaves)
+    inheriting = _upstream(culprits)
+    for node, made in book.differentiated if book is not None else ():  # rules run under create_graph
+        row = _check_rule(node, book, rng, atol, rtol)
+        rows.append(row)
+        if row.status == "culprit":  # what the rule made hands wrong gradients to everything it was made from
+            inheriting |= _upstream(made)
+    return AuditReport(root, rows, inheriting - {id(r.node) for r in rows if r.status == "culprit"}, leaves)
 
 
 def _inputs(node: Node) -> tuple[Node, ...]:
@@ -249,10 +286,7 @@ def _check_tensor(node: Tensor, book: _Recording | None, rng: np.random.Generato
         subs = dict(leaves)
         if moved is not None:
             subs[which] = moved
-        out = replay.fn(*_substitute(replay.args, subs))
-        if isinstance(out, tuple):  # max(dim) returns (values, indices): the node is the one made by this op
-            out = next((o for o in out if isinstance(o, Tensor) and o.op == node.op), None)
-        return out
+        return _replayed(replay, node, subs)
 
     # Stand-ins for the node's inputs, at the recorded values. First in their own dtype: replayed on them, the
     # op must give back the recorded output exactly, or it is not deterministic (dropout) and cannot be checked.
@@ -267,7 +301,7 @@ def _check_tensor(node: Tensor, book: _Recording | None, rng: np.random.Generato
         leaves = {id(p): _leaf64(p, p.data, p.requires_grad) for p in parents}
         with enable_grad():
             out = run()
-    except Exception as e:  # noqa: BLE001 - any failure to replay is reported, not raised
+    except Exception as e:  # any failure to replay is reported, not raised
         row.note = f"replaying the forward raised {type(e).__name__}: {e}"
         return row
     if not isinstance(same, Tensor) or same.shape != node.shape or not _reproduces(same.data, node.data):
@@ -313,6 +347,14 @@ def _check_tensor(node: Tensor, book: _Recording | None, rng: np.random.Generato
         checks.append(verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), atol, rtol,
                                single=p.data.size == 1))
     return _judged(row, checks)
+
+
+def _replayed(replay: Replay, node: Tensor, subs: dict[int, Tensor]) -> Tensor:
+    """The op run again with its inputs replaced (by identity) as ``subs`` says: the node it makes."""
+    out = replay.fn(*_substitute(replay.args, subs))
+    if isinstance(out, tuple):  # max(dim) returns (values, indices): the node is the one made by this op
+        out = next((o for o in out if isinstance(o, Tensor) and o.op == node.op), None)
+    return out
 
 
 def _leaf64(like: Tensor, data: np.ndarray, requires_grad: bool, widen: bool = True) -> Tensor:
@@ -366,7 +408,8 @@ def _judged(row: AuditRow, checks: list[GradcheckEntry]) -> AuditRow:
         row.note = "backward wrong for " + ", ".join(bad)
     elif any(c.status == "kink" for c in checks):
         row.status = "kink"
-        row.note = "non-differentiable here: " + ", ".join(c.name.split(" along")[0] for c in checks if c.status == "kink")
+        kinks = [c.name.split(" along")[0] for c in checks if c.status == "kink"]
+        row.note = "non-differentiable here: " + ", ".join(kinks)
     else:
         row.status = "ok"
     return row
@@ -425,7 +468,7 @@ def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float)
     try:
         out = fn(*[stand_ins[id(x)] for x in ins])
         out.backward()
-    except Exception as e:  # noqa: BLE001 - reported, not raised
+    except Exception as e:  # reported, not raised
         row.note = f"replaying the op raised {type(e).__name__}: {e}"
         return row
     if not (out.data == node.data or math.isclose(out.data, node.data, rel_tol=1e-12, abs_tol=1e-300)):
@@ -449,6 +492,189 @@ def _check_value(node: Value, book: _Recording | None, atol: float, rtol: float)
     return _judged(row, checks)
 
 
+# -- one op's backward rule, as create_graph differentiates it ----------------------------------------------
+
+
+def _check_rule(node: Node, book: _Recording, rng: np.random.Generator, atol: float, rtol: float) -> AuditRow:
+    """Check ``node``'s backward rule as a function of (g, the op's inputs): see the module docstring."""
+    if isinstance(node, Value):
+        ctx = node._b if node._op == "function" else None
+        site = _def_line(ctx.function.backward) if ctx is not None else book.site_of(node)
+        row = AuditRow(node, f"backward of {node.op}", "not checked", inputs=_describe_inputs(_inputs(node)),
+                       site=site, order=2)
+        replay = _value_replay(node)
+        if replay is None:
+            row.note = f"audit has no replay for Value op {node._op!r}"
+            return row
+        ins, fn = replay
+        return _check_rule_on(row, _ValueRule(node, ins, fn), rng, atol, rtol)
+    ctx = getattr(node._backward, "ctx", None)
+    site = _def_line(ctx.function.backward) if ctx is not None else book.site_of(node)
+    row = AuditRow(node, f"backward of {node.op}", "not checked", inputs=_describe_inputs(node._parents),
+                   site=site, order=2)
+    replay = Replay(ctx.function.apply, ctx.args) if ctx is not None else book.replay_of(node)
+    if replay is None:
+        row.note = "forward not recorded"
+        return row
+    return _check_rule_on(row, _TensorRule(node, replay), rng, atol, rtol)
+
+
+def _def_line(fn: Callable[..., Any]) -> Site | None:
+    """Where a Function's backward is defined: its ``def`` line, below any decorators (@staticmethod)."""
+    site = definition_site(fn)
+    while site is not None and site.code.startswith("@"):
+        code = linecache.getline(site.filename, site.lineno + 1).strip()
+        site = Site(site.filename, site.lineno + 1, site.function, code)
+    return site
+
+
+class _TensorRule:
+    """A Tensor op's rule on float64 stand-ins for its inputs: run on Tensors (building a graph) or on arrays."""
+
+    def __init__(self, node: Tensor, replay: Replay) -> None:
+        self.node, self.replay = node, replay
+        self.inputs = [p for p in _unique(node._parents) if p.requires_grad]
+        self.base = [p.data.astype(np.float64) for p in self.inputs]
+        self.out_shape = node.shape
+
+    def _made(self, data: list[np.ndarray]) -> tuple[Tensor, dict[int, Tensor]]:
+        leaves = {id(p): _leaf64(p, p.data, False) for p in self.node._parents}
+        for p, d in zip(self.inputs, data):
+            leaves[id(p)] = Tensor(d, requires_grad=True, label=p.label)
+        with enable_grad():
+            out = _replayed(self.replay, self.node, leaves)
+        if not isinstance(out, Tensor) or out._backward is None:
+            raise ValueError("the replayed op made no node")
+        return out, leaves
+
+    def on_tensors(self, g: np.ndarray) -> tuple[list[Any], list[Any]]:
+        """(what the rule makes, per input, as Tensors in a graph; the leaves: g first, then the inputs)."""
+        out, leaves = self._made(self.base)
+        seed = Tensor(g, requires_grad=True, label="g")
+        with enable_grad():
+            grads = out._backward(TENSORS, seed, out, *out._parents)
+        return self._per_input(out, leaves, grads), [seed, *(leaves[id(p)] for p in self.inputs)]
+
+    def on_numbers(self, g: np.ndarray, data: list[np.ndarray]) -> list[Any]:
+        out, leaves = self._made(data)
+        grads = out._backward(NUMPY, g, out.data, *[q.data for q in out._parents])
+        return self._per_input(out, leaves, grads)
+
+    def _per_input(self, out: Tensor, leaves: dict[int, Tensor], grads: Any) -> list[Any]:
+        """The rule's result for each checked input (summed where an input is used twice, as in x * x)."""
+        per = []
+        for p in self.inputs:
+            total = None
+            for q, gq in zip(out._parents, grads):
+                if q is leaves[id(p)] and gq is not None:
+                    total = gq if total is None else total + gq
+            per.append(total)
+        return per
+
+    def numbers(self) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        return self.base, self.out_shape
+
+
+class _ValueRule:
+    """A Value op's rule (``autograd.value.contributions``) on stand-ins for its inputs, lifted or on numbers."""
+
+    def __init__(self, node: Value, ins: tuple[Value, ...], fn: Callable[..., Value]) -> None:
+        self.node, self.ins, self.fn = node, ins, fn
+        self.inputs = _unique(ins)
+        self.base = [np.array(x.data) for x in self.inputs]
+
+    def _made(self, data: list[np.ndarray]) -> tuple[Value, dict[int, Value]]:
+        stand = {id(x): Value(float(d), label=x.label) for x, d in zip(self.inputs, data)}
+        with enable_grad():
+            return self.fn(*[stand[id(x)] for x in self.ins]), stand
+
+    def _per_input(self, out: Value, stand: dict[int, Value], shares: list[Any]) -> list[Any]:
+        per = []
+        for x in self.inputs:
+            total = None
+            for y, share in zip(out.inputs, shares):
+                if y is stand[id(x)] and share is not _ZERO:
+                    total = share if total is None else total + share
+            per.append(total)
+        return per
+
+    def on_tensors(self, g: np.ndarray) -> tuple[list[Any], list[Any]]:
+        out, stand = self._made(self.base)
+        seed = Value(float(g), label="g")
+        with enable_grad():
+            shares = contributions(out, seed, lifted=True)
+        return self._per_input(out, stand, shares), [seed, *(stand[id(x)] for x in self.inputs)]
+
+    def on_numbers(self, g: np.ndarray, data: list[np.ndarray]) -> list[Any]:
+        out, stand = self._made(data)
+        return self._per_input(out, stand, contributions(out, float(g)))
+
+    def numbers(self) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        return self.base, ()
+
+
+def _check_rule_on(row: AuditRow, rule: _TensorRule | _ValueRule, rng: np.random.Generator, atol: float,
+                   rtol: float) -> AuditRow:
+    """Compare the derivative of the graph the rule builds with finite differences of the rule on numbers, along a
+    random direction for g and for each input; and the numbers the rule gives both ways."""
+    base, out_shape = rule.numbers()
+    g0 = rng.standard_normal(out_shape)
+    try:
+        made, wrt = rule.on_tensors(g0)
+        plain = rule.on_numbers(g0, base)
+    except Exception as e:  # reported, not raised
+        row.note = f"running its rule raised {type(e).__name__}: {e}"
+        return row
+    us = [None if m is None else rng.standard_normal(np.shape(m.data)) for m in made]
+
+    def dot(results: list[Any]) -> float:
+        total = 0.0
+        for r, u in zip(results, us):
+            if r is not None and u is not None:
+                total += float(np.sum(u * np.asarray(r.data if isinstance(r, (Tensor, Value)) else r)))
+        return total
+
+    checks = []
+    graph_value, number_value = dot(made), dot(plain)
+    scale = max(abs(graph_value), abs(number_value))
+    gap = abs(graph_value - number_value)
+    checks.append(GradcheckEntry("its numbers under create_graph", graph_value, number_value, gap,
+                                 gap <= atol + rtol * scale, 0.0, "ok" if gap <= atol + rtol * scale else "FAIL"))
+    live = [(m, u) for m, u in zip(made, us) if isinstance(m, Value) or (isinstance(m, Tensor) and m.requires_grad)]
+    if live:
+        with enable_grad():
+            derivs = grad([m for m, _ in live], wrt, [u if np.ndim(u) else float(u) for _, u in live],
+                          allow_unused=True)
+    else:
+        derivs = [None] * len(wrt)
+    names = ["the incoming gradient g"] + [f"input {_position(_inputs(row.node), x)}" +
+                                           (f" ({x.label})" if x.label else "") for x in rule.inputs]
+    for k, (name, d) in enumerate(zip(names, derivs)):
+        shape = np.shape(g0) if k == 0 else np.shape(base[k - 1])
+        analytic_grad = np.zeros(shape) if d is None else np.asarray(d.data, dtype=np.float64)
+        v = rng.standard_normal(shape)
+
+        def phi(t: float, k: int = k, v: np.ndarray = v) -> float:
+            if k == 0:
+                return dot(rule.on_numbers(g0 + t * v, base))
+            moved = list(base)
+            moved[k - 1] = base[k - 1] + t * v
+            return dot(rule.on_numbers(g0, moved))
+
+        h = 1e-6 * max(1.0, float(np.sqrt(np.mean(np.square(base[k - 1]))) if k else 1.0))
+        n = numeric_derivative(phi, h, atol, rtol, number_value)
+        terms = analytic_grad * v
+        size = int(np.prod(shape)) if shape else 1
+        checks.append(verdict(name + (" along a random direction" if size > 1 else ""), float(terms.sum()), n,
+                              float(np.sqrt(np.sum(terms * terms))), atol, rtol, single=size == 1))
+    judged = _judged(row, checks)
+    if judged.status == "culprit":
+        bad = [c.name.split(" along")[0] for c in checks[1:] if c.status == "FAIL"]
+        notes = ["it gives other numbers than at first order"] if checks[0].status == "FAIL" else []
+        judged.note = "; ".join(notes + (["its derivative is wrong in " + ", ".join(bad)] if bad else []))
+    return judged
+
+
 # -- recording while the graph is built -----------------------------------------------------------------
 
 
@@ -459,6 +685,7 @@ class _Recording:
     def __init__(self) -> None:
         self._sites: dict[int, tuple[Any, Site | None]] = {}
         self._replays: dict[int, tuple[Any, Replay]] = {}
+        self._differentiated: dict[int, tuple[Any, list[Any]]] = {}  # rules run under create_graph, in order
 
     def __enter__(self) -> _Recording:
         grad_mode.watch(self)
@@ -473,7 +700,15 @@ class _Recording:
             self._replays[id(node)] = (node, replay)
 
     def gradients(self, node: Any, grad_out: Any, grads: tuple[Any, ...]) -> None:
-        pass
+        if isinstance(grad_out, (Tensor, Value)):  # a create_graph pass: the rule built part of a graph
+            made = [g for g in grads if isinstance(g, (Tensor, Value))]
+            entry = self._differentiated.setdefault(id(node), (node, []))
+            entry[1].extend(made)
+
+    @property
+    def differentiated(self) -> list[tuple[Any, list[Any]]]:
+        """(node, what its rule made) for every node whose backward rule ran under create_graph."""
+        return list(self._differentiated.values())
 
     def site_of(self, node: Any) -> Site | None:
         entry = self._sites.get(id(node))

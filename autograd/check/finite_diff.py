@@ -19,9 +19,14 @@ their gap is f''·h). Such an element is reported as "kink" — non-differentiab
 analytic value lies between the two one-sided derivatives (relu'(0) = 0, |x|'(0) = 0, ties split), instead
 of a false failure or a false pass.
 
-A Tensor-valued f is reduced to a scalar first, ⟨R, f(x)⟩ with a fixed random R, so that every output
-element's gradient takes part (R is all ones for a one-element output). float32 inputs are checked through
-float64 copies (with a warning): in float32 a central difference is accurate to about 1e-3 at best.
+A Tensor-valued f. With a small output (at most ``JACOBIAN_ROWS`` elements, and no input in the fast mode
+below) every output element is checked on its own: the rows are Jacobian entries ∂fₖ/∂xᵢ ('∂out[1]/∂x[2]'),
+one backward pass per output element, each finite difference of x shared by all of them. A larger output is
+reduced to a scalar first, ⟨R, f(x)⟩ = Σₖ Rₖ fₖ(x) with a fixed random R (seed 0), so that every output
+element's gradient takes part in one backward pass: each row is then a directional derivative of f weighted
+by R, not ∂f/∂x itself, and the report says so. (R is all ones for a one-element output.) float32 inputs are
+checked through float64 copies (with a warning): in float32 a central difference is accurate to about 1e-3 at
+best.
 
 Large inputs (more than ``FAST_ABOVE`` elements) are checked along a few random directions v first: the
 analytic side is ⟨∇f, v⟩ from one backward pass, the numeric side one central difference along v. When a
@@ -38,12 +43,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..graph import no_grad
-from ..viz.format import html_table, num, text_table
 from ..tensor import Tensor
 from ..value import Value
+from ..viz.format import html_table, num, text_table
 
 Input = Value | Tensor
 FAST_ABOVE = 100  # Tensor inputs with more elements than this are checked along random directions first
+JACOBIAN_ROWS = 16  # a Tensor output with at most this many elements is checked entry by entry (∂fₖ/∂xᵢ)
 MAX_NARROWED = 8  # stop narrowing down after this many failing elements of one input
 _EPS64 = float(np.finfo(np.float64).eps)
 
@@ -233,27 +239,39 @@ def gradcheck(
     else:
         raise TypeError(f"gradcheck: inputs must be a Value, a Tensor or a list of them, got {type(inputs).__name__}")
     ins, notes = _checked_inputs(given)
+    fast_for = [isinstance(x, Tensor) and (fast if fast is not None else x.data.size > FAST_ABOVE) for x in ins]
     saved_grads = [x.grad.copy() if isinstance(x, Tensor) and x.grad is not None else x.grad for x in ins]
     try:
         analytic, projection, base = _analytic(f, ins)
+        rows = None
+        if projection is not None and 1 < projection.size <= JACOBIAN_ROWS and not any(fast_for):
+            rows = _jacobian_rows(f, ins, projection.shape)
     finally:
         for x, g in zip(ins, saved_grads):
             x.grad = g
 
-    probe = _Probe(f, ins, projection, base, eps, atol, rtol)
     rng = np.random.default_rng(seed)
     entries: list[GradcheckEntry] = []
-    for i, x in enumerate(ins):
-        name = x.label or f"input {i}"
-        if isinstance(x, Value):
-            entries.append(probe.element(name, i, None, float(analytic[i])))
-            continue
-        use_fast = fast if fast is not None else x.data.size > FAST_ABOVE
-        if not use_fast:
-            for idx in np.ndindex(x.data.shape):
-                entries.append(probe.element(_element_name(name, idx), i, idx, float(analytic[i][idx])))
-            continue
-        entries.extend(probe.directions(name, i, analytic[i], directions, rng))
+    if rows is not None:
+        probe = _Probe(f, ins, None, 0.0, eps, atol, rtol)
+        for i, x in enumerate(ins):
+            name = x.label or f"input {i}"
+            for idx in [None] if isinstance(x, Value) else list(np.ndindex(x.data.shape)):
+                entries.extend(probe.jacobian_column(name, i, idx, rows))
+    else:
+        if projection is not None and projection.size > 1:
+            notes.append(_projection_note(projection.shape))
+        probe = _Probe(f, ins, projection, base, eps, atol, rtol)
+        for i, x in enumerate(ins):
+            name = x.label or f"input {i}"
+            if isinstance(x, Value):
+                entries.append(probe.element(name, i, None, float(analytic[i])))
+                continue
+            if not fast_for[i]:
+                for idx in np.ndindex(x.data.shape):
+                    entries.append(probe.element(_element_name(name, idx), i, idx, float(analytic[i][idx])))
+                continue
+            entries.extend(probe.directions(name, i, analytic[i], directions, rng))
 
     report = GradcheckReport(tuple(entries), atol, rtol, tuple(notes))
     if not report.ok and raise_exception:
@@ -261,7 +279,8 @@ def gradcheck(
         assert w is not None
         raise GradcheckError(
             f"gradcheck failed: worst is {w.name}: analytic {w.analytic!r} vs numeric {w.numeric!r} "
-            f"(error {w.error:.3g} > atol {atol:g} + rtol {rtol:g}·|numeric| + uncertainty {w.uncertainty:.2g})\n{report}",
+            f"(error {w.error:.3g} > atol {atol:g} + rtol {rtol:g}·|numeric| + uncertainty {w.uncertainty:.2g})"
+            f"\n{report}",
             report,
         )
     return report
@@ -269,6 +288,28 @@ def gradcheck(
 
 def _element_name(name: str, idx: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(map(str, idx))}]"
+
+
+def _projection_note(shape: tuple[int, ...]) -> str:
+    return (f"f returns a tensor of shape {tuple(shape)}: each row is the derivative of ⟨R, f⟩ = Σₖ Rₖ·fₖ for a fixed "
+            f"random R (seed 0), a directional derivative of f weighted by R, not ∂f/∂x itself (outputs of at most "
+            f"{JACOBIAN_ROWS} elements are checked entry by entry; autograd.functional.jacobian gives ∂f/∂x)")
+
+
+def _jacobian_rows(f: Callable[..., Value | Tensor], ins: list[Input], shape: tuple[int, ...]) -> list[list]:
+    """∂fₖ/∂(each input) for every output element k: one backward pass each, seeded with the unit vector eₖ."""
+    rows = []
+    for k in np.ndindex(shape):
+        unit = np.zeros(shape)
+        unit[k] = 1.0
+        for x in ins:
+            x.grad = 0.0 if isinstance(x, Value) else None
+        out = f(*ins)
+        if out.requires_grad:
+            out.backward(unit.astype(out.data.dtype))
+        rows.append([float(x.grad) if isinstance(x, Value) else
+                     (np.zeros(x.shape) if x.grad is None else np.asarray(x.grad, dtype=np.float64)) for x in ins])
+    return rows
 
 
 def _checked_inputs(given: list[Input]) -> tuple[list[Input], list[str]]:
@@ -284,7 +325,8 @@ def _checked_inputs(given: list[Input]) -> tuple[list[Input], list[str]]:
         if not isinstance(x, Tensor):
             raise TypeError(f"gradcheck: input {i} is a {type(x).__name__}; inputs must be Values or Tensors")
         if x.data.dtype.kind != "f":
-            raise ValueError(f"gradcheck: input {i} has dtype {x.data.dtype}; only floating-point inputs have gradients")
+            raise ValueError(f"gradcheck: input {i} has dtype {x.data.dtype}; only floating-point inputs have "
+                             "gradients")
         if not x.requires_grad:
             raise ValueError(f"gradcheck: input {i} (shape {x.shape}) does not have requires_grad=True")
         if x.data.dtype != np.float64:
@@ -366,6 +408,45 @@ class _Probe:
 
         return phi
 
+    def jacobian_column(self, name: str, i: int, idx: tuple[int, ...] | None, rows: list[list]) -> list[GradcheckEntry]:
+        """∂fₖ/∂xᵢ for every output element k at one input element: f's whole output at x ± h, x ± 2h computed
+        once and shared by the k."""
+        x = self.ins[i]
+        outputs: dict[float, np.ndarray] = {}
+
+        def output_at(t: float) -> np.ndarray:
+            if t not in outputs:
+                outputs[t] = self._moved_output(i, idx, t)
+            return outputs[t]
+
+        shape = output_at(0.0).shape
+        where = name if idx is None else _element_name(name, idx)
+        out = []
+        for row, k in zip(rows, np.ndindex(shape)):
+            n = numeric_derivative(lambda t, k=k: float(output_at(t)[k]), self.eps, self.atol, self.rtol)
+            analytic = row[i] if isinstance(x, Value) else row[i][idx]
+            out.append(verdict(f"∂out[{', '.join(map(str, k))}]/∂{where}", float(analytic), n, abs(n.value),
+                               self.atol, self.rtol))
+        return out
+
+    def _moved_output(self, i: int, idx: tuple[int, ...] | None, t: float) -> np.ndarray:
+        """f's output (float64) with input i moved by t at element ``idx`` (the whole Value if None)."""
+        x = self.ins[i]
+        if isinstance(x, Value):
+            orig = x.data
+            x.data = orig + t
+        else:
+            orig = x.data[idx]
+            x.data[idx] = orig + t
+        try:
+            with no_grad():  # a copy: the output may be a view of the input (x.reshape(-1), x[0]) moved back below
+                return np.array(self.f(*self.ins).data, dtype=np.float64)
+        finally:
+            if isinstance(x, Value):
+                x.data = orig
+            else:
+                x.data[idx] = orig
+
     def element(self, name: str, i: int, idx: tuple[int, ...] | None, analytic: float) -> GradcheckEntry:
         n = numeric_derivative(self._phi(i, idx, None), self.eps, self.atol, self.rtol, self.base)
         return verdict(name, analytic, n, abs(n.value), self.atol, self.rtol)
@@ -378,7 +459,8 @@ class _Probe:
         return verdict(name, float(terms.sum()), n, float(np.sqrt(np.sum(terms * terms))), self.atol, self.rtol,
                        single=np.count_nonzero(v) == 1)
 
-    def directions(self, name: str, i: int, grad: np.ndarray, count: int, rng: np.random.Generator) -> list[GradcheckEntry]:
+    def directions(self, name: str, i: int, grad: np.ndarray, count: int,
+                   rng: np.random.Generator) -> list[GradcheckEntry]:
         shape = self.ins[i].data.shape
         out = []
         for d in range(count):

@@ -77,9 +77,12 @@ class Drawing:
             show_grad = any(_has_grad(n) for n in nodes)
         if not show_grad:
             return [None] * len(nodes)
+        grads = [n.grad for n in nodes]
+        if set(map(type, grads)) - _NUMBERS:  # after backward(create_graph=True) a .grad is a Value/Tensor: its numbers
+            grads = [_numbers(g) for g in grads]
         if not self.tensor:
-            return [n.grad for n in nodes]
-        return [n.grad if n.grad is not None else (_NOT_KEPT if n.op else None) for n in nodes]
+            return grads
+        return [g if g is not None else (_NOT_KEPT if n.op else None) for n, g in zip(nodes, grads)]
 
     def _grads_at(self, step: int) -> list[Any]:
         from .steps import replay, seed  # steps imports value/tensor machinery only when a step is drawn
@@ -509,8 +512,16 @@ def _title(text: str) -> str:
     return f'<tr><td width="{width:.0f}"><b>' + "<br/>".join(_h(line) for line in lines) + "</b></td></tr>"
 
 
+_NUMBERS = frozenset({float, int, np.ndarray, type(None)})
+
+
+def _numbers(g: Any) -> Any:
+    """A gradient's numbers: after backward(create_graph=True) ``.grad`` is itself a Value or Tensor in a graph."""
+    return g if isinstance(g, (float, int, np.ndarray)) or g is None else g.data
+
+
 def _has_grad(node: Any) -> bool:
-    g = node.grad
+    g = _numbers(node.grad)
     if g is None:
         return False
     if isinstance(g, np.ndarray):

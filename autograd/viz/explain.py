@@ -212,6 +212,8 @@ def _explanation(node: Any, root: Any, terms: list[Any], names: Any) -> Explanat
 
 def _stored(node: Any) -> Any:
     g = node.grad
+    if hasattr(g, "inputs"):  # after backward(create_graph=True) a .grad is a Value or Tensor: its numbers
+        g = g.data
     if isinstance(node.data, np.ndarray):
         return None if g is None else np.asarray(g)
     return g

@@ -28,6 +28,7 @@ ROLE_STYLE = {
     "parameter": ("#b35806", 2, False),
     "constant": ("#9a9a9a", 1, True),
     "intermediate": ("#555555", 1, False),
+    "backward pass": ("#7b3294", 2, False),  # values a create_graph backward computed (autograd.viz.summary)
     "output": ("#1f4e99", 3, False),
 }
 

@@ -7,7 +7,8 @@ Three steps, each cheap enough for a graph of 100,000 values (one pass over the 
    a *parameter* is a leaf an ``nn`` module owns (or one given to ``autograd.mark_parameter``); a *constant* is
    a number an op lifted (the 2 in ``x * 2``); any other leaf is one you made: a *leaf (trainable)* when it
    gets a gradient (every ``Value``; a ``Tensor`` with ``requires_grad``), an *input* when it does not (a
-   ``Tensor`` of data). The root is the *output*; the rest are *intermediate*. ``nn`` modules name their
+   ``Tensor`` of data). The root is the *output*; the rest are *intermediate*, except in a gradient's own graph,
+   where what its backward pass computed (everything that depends on its seed) is the *backward pass*. ``nn`` modules name their
    parameters with their ``state_dict`` names (``layers.0.neurons.3.w.1``, ``0.weight``), so the module owning
    a parameter is its name minus the last part. An op joins a module when it mixes that module's parameters
    with something else (a neuron's ``dot``, a ``linear``), and, in scalar graphs, the activation right after a
@@ -29,13 +30,15 @@ import numpy as np
 
 OUTPUT, PARAMETER, LEAF, INPUT, CONSTANT, INTERMEDIATE = (
     "output", "parameter", "leaf (trainable)", "input", "constant", "intermediate")
-ROLES = (LEAF, INPUT, PARAMETER, CONSTANT, INTERMEDIATE, OUTPUT)
-# What each leaf role means, for the legend: the rule, in a few words.
+BACKWARD = "backward pass"  # a value a create_graph backward computed: it depends on that pass's seed
+ROLES = (LEAF, INPUT, PARAMETER, CONSTANT, INTERMEDIATE, BACKWARD, OUTPUT)
+# What each role means, for the legend: the rule, in a few words.
 ROLE_RULES = {
     PARAMETER: "parameter: owned by an nn module (or given to mark_parameter)",
     LEAF: "leaf (trainable): a value you made, not an op; it gets a gradient",
     INPUT: "input: a tensor you made without requires_grad",
     CONSTANT: "constant: a number an op lifted (the 2 in x * 2)",
+    BACKWARD: "backward pass: computed by backward(create_graph=True), from its seed (the 1 it starts from)",
 }
 _ACTIVATIONS = frozenset({"relu", "tanh", "sigmoid"})  # the nonlinearity a scalar Neuron applies to its dot
 
@@ -114,7 +117,28 @@ def role_of(node: Any, is_root: bool, is_tensor: bool, interior: bool) -> str:
 
 def roles(graph: Graph) -> list[str]:
     t, inputs = graph.is_tensor, graph.inputs
-    return [role_of(n, i == 0, t, bool(inputs[i])) for i, n in enumerate(graph.nodes)]
+    role = [role_of(n, i == 0, t, bool(inputs[i])) for i, n in enumerate(graph.nodes)]
+    _mark_backward_pass(graph, role)
+    return role
+
+
+def _mark_backward_pass(graph: Graph, role: list[str]) -> None:
+    """The graph of a gradient (``backward(create_graph=True)``, ``autograd.grad``) mixes the forward's values with
+    the ones its backward pass computed. Those depend on the pass's seed, a leaf whose ``role`` is 'seed' (the 1 it
+    starts from): they, and the seed, are drawn as the backward pass. The root keeps its own border."""
+    inputs = graph.inputs
+    seeds = [i for i, n in enumerate(graph.nodes) if not inputs[i] and getattr(n, "role", None) == "seed"]
+    if not seeds:
+        return
+    after = [False] * len(graph.nodes)
+    for i in seeds:
+        after[i] = True
+    for i in _inputs_first(graph):
+        if not after[i] and any(after[k] for k in inputs[i]):
+            after[i] = True
+    for i in range(1, len(role)):
+        if after[i]:
+            role[i] = BACKWARD
 
 
 def modules(graph: Graph, role: list[str]) -> list[str | None]:

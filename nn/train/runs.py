@@ -48,7 +48,7 @@ import numpy as np
 
 from ..layers import Sequential
 from ..serialization import _fsync_directory, atomic_write, declared_arrays, load, save
-from .models import build_cnn, build_model
+from .models import build_cnn, build_model, build_resnet
 
 MODEL_FILE, CONFIG_FILE, PLOT_FILE = "model.npz", "config.json", "training.png"
 RUN_FILES = (MODEL_FILE, CONFIG_FILE, PLOT_FILE)
@@ -56,6 +56,7 @@ CHECKPOINTS, LATEST, LOCK_FILE = "checkpoints", "latest", ".lock"
 NO_SPACE_STATUS = "crashed: no space left"
 RESERVE_BYTES = 1 << 20  # config.json of a 10,000-epoch run is ~0.5 MB
 MAX_CONFIG_BYTES = 16 << 20  # a config.json larger than this was not written by nn.train
+MAX_RESNET_BLOCKS = 5  # each block after the first halves 28 × 28: 28 → 14 → 7 → 3 → 1
 MAX_CNN_BLOCKS = 4  # 28 → 14 → 7 → 3 → 1
 
 
@@ -382,11 +383,15 @@ def _positive_int(config: dict, key: str, path: Path) -> int:
 def _model_spec(config: dict, path: Path) -> dict[str, Any]:
     """The fields that build the model, type-checked; ``parameters``: how many numbers that model holds."""
     kind = config.get("model", "mlp")  # runs written before --model existed are MLPs
-    if kind not in ("mlp", "cnn"):
-        raise ValueError(f"{path}: \"model\" must be \"mlp\" or \"cnn\", got {json.dumps(kind)[:80]}")
+    if kind not in ("mlp", "cnn", "resnet"):
+        raise ValueError(f"{path}: \"model\" must be \"mlp\", \"cnn\" or \"resnet\", got {json.dumps(kind)[:80]}")
     hidden = _positive_ints(config, "hidden", path)
     num_classes = _positive_int(config, "num_classes", path)
     spec: dict[str, Any] = {"model": kind, "hidden": hidden, "num_classes": num_classes}
+    if kind == "resnet":
+        channels = spec["channels"] = _positive_ints(config, "channels", path, max_len=MAX_RESNET_BLOCKS)
+        spec["parameters"] = _resnet_numbers(channels, num_classes)
+        return spec
     if kind == "cnn":
         channels = spec["channels"] = _positive_ints(config, "channels", path, max_len=MAX_CNN_BLOCKS)
         count, c_prev, side = 0, 1, 28
@@ -399,6 +404,22 @@ def _model_spec(config: dict, path: Path) -> dict[str, Any]:
         count, sizes = 0, [spec["in_features"], *hidden, num_classes]
     spec["parameters"] = count + sum(a * b + b for a, b in itertools.pairwise(sizes))
     return spec
+
+
+def _resnet_numbers(channels: list[int], num_classes: int) -> int:
+    """How many numbers ``build_resnet(channels)``'s state_dict holds: weights, and each BatchNorm2d's weight, bias,
+    running mean and variance (4c) and its step count (1)."""
+    def norm(c: int) -> int:
+        return 4 * c + 1
+
+    count = 9 * channels[0] + norm(channels[0])  # the stem: conv 3×3 from 1 channel, no bias
+    c_prev = channels[0]
+    for i, c in enumerate(channels):
+        count += 9 * c_prev * c + norm(c) + 9 * c * c + norm(c)  # two 3×3 convs, no bias, each with a norm
+        if i > 0 or c_prev != c:
+            count += c_prev * c + norm(c)  # the 1×1 shortcut conv and its norm
+        c_prev = c
+    return count + c_prev * num_classes + num_classes
 
 
 def _load_from(directory: Path, where: Path) -> tuple[Sequential, dict]:
@@ -422,6 +443,8 @@ def _load_from(directory: Path, where: Path) -> tuple[Sequential, dict]:
     rng = np.random.default_rng(0)
     if spec["model"] == "cnn":
         model = build_cnn(spec["channels"], spec["hidden"], rng, spec["num_classes"])
+    elif spec["model"] == "resnet":
+        model = build_resnet(spec["channels"], rng, spec["num_classes"])
     else:
         model = build_model(spec["hidden"], rng, spec["in_features"], spec["num_classes"])
     model.load_state_dict(load(model_path))
