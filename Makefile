@@ -27,6 +27,8 @@ bench: setup
 	$(PY) benchmarks/mnist_mlp.py
 	$(PY) benchmarks/draw_dot.py
 	$(PY) benchmarks/cnn.py
+	$(PY) benchmarks/second_order.py
+	$(PY) benchmarks/live_view.py
 
 # Jupyter on notebooks/, with this project installed in its kernel (the `notebook` extra, installed once).
 notebook:

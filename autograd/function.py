@@ -103,7 +103,8 @@ class Function:
         tensors = any(isinstance(a, Tensor) for a in args)
         values = any(isinstance(a, Value) for a in args)
         if tensors and values:
-            raise TypeError(f"{cls.__name__}.apply: got both Tensors and Values; a Function works on one engine at a time")
+            raise TypeError(f"{cls.__name__}.apply: got both Tensors and Values; "
+                            "a Function works on one engine at a time")
         if not (tensors or values):
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor or Value input, got {_kinds(args)}")
         ctx = FunctionCtx(cls, args)

@@ -41,8 +41,22 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .arguments import (NUMERIC_KINDS, broadcast_op, dim_index, floating, is_basic_index, kept_shape, promote_types,
-                        reduced_dims, result_dtype, shape_arg, softmax_dim, summed_axes, unbroadcast, var_correction)
+from .arguments import (
+    NUMERIC_KINDS,
+    broadcast_op,
+    dim_index,
+    floating,
+    is_basic_index,
+    kept_shape,
+    promote_types,
+    reduced_dims,
+    result_dtype,
+    shape_arg,
+    softmax_dim,
+    summed_axes,
+    unbroadcast,
+    var_correction,
+)
 from .graph import OFF, RECORD, Replay, grad_mode, set_grad_enabled, topological_order_of
 from .value import Value
 from .versions import check_unchanged, edits, record_edit, version_used_by
@@ -636,7 +650,7 @@ class Tensor:
             # Lift 1-D operands to matrices as matmul does, and put the dropped axes back into g.
             a2 = a if len(a_shape) > 1 else a.reshape(1, -1)
             b2 = b if len(b_shape) > 1 else b.reshape(-1, 1)
-            g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+            g2 = g.reshape((*np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]), a2.shape[-2], b2.shape[-1]))
             ga = gb = None
             if need_a:
                 ga = xp.sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a_shape)
@@ -1182,13 +1196,13 @@ class Tensor:
         merged = 1
         for n in shape[s:e + 1]:
             merged *= n
-        return self._reshape(shape[:s] + (merged,) + shape[e + 1:], "flatten")
+        return self._reshape((*shape[:s], merged, *shape[e + 1:]), "flatten")
 
     def unsqueeze(self, dim: int) -> Tensor:
         """A new dim of size 1 at position ``dim`` (``dim`` in [-ndim-1, ndim]; -1 appends)."""
         shape = self.data.shape
         d = dim_index(dim, len(shape) + 1, "unsqueeze")
-        return self._reshape(shape[:d] + (1,) + shape[d:], "unsqueeze")
+        return self._reshape((*shape[:d], 1, *shape[d:]), "unsqueeze")
 
     def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
         """Drop dims of size 1: all of them (``dim=None``) or those named in ``dim`` that have size 1
@@ -1207,7 +1221,8 @@ class Tensor:
         perm = shape_arg(dims)
         ndim = self.data.ndim
         if len(perm) != ndim:
-            raise ValueError(f"permute: {len(perm)} dims {perm} given for a tensor with {ndim} dims (shape {self.shape})")
+            raise ValueError(f"permute: {len(perm)} dims {perm} given for a tensor with {ndim} dims "
+                             f"(shape {self.shape})")
         perm = tuple(dim_index(d, ndim, "permute") for d in perm)
         if len(set(perm)) != ndim:
             raise ValueError(f"permute: dims {shape_arg(dims)} repeat a dim; each of the {ndim} dims must appear once")
@@ -1440,7 +1455,8 @@ def _check_numpy_allowed() -> None:
     there they would silently be constants (``grad_mode.numbers_refused_by``, set by autograd.function)."""
     if grad_mode.numbers_refused_by is not None:
         raise RuntimeError(
-            f"{grad_mode.numbers_refused_by}.backward converted a Tensor to a NumPy array under create_graph=True (np.exp(x)?): "
+            f"{grad_mode.numbers_refused_by}.backward converted a Tensor to a NumPy array "
+            f"under create_graph=True (np.exp(x)?): "
             f"nothing computed through NumPy can be differentiated again. Use Tensor methods (x.exp(), x * y), "
             f"or mark backward @once_differentiable"
         )

@@ -111,7 +111,8 @@ class Value:
     def __float__(self) -> float:
         if grad_mode.numbers_refused_by is not None:
             raise RuntimeError(
-                f"{grad_mode.numbers_refused_by}.backward converted a Value to a float under create_graph=True (math.exp(x)?): "
+                f"{grad_mode.numbers_refused_by}.backward converted a Value to a float "
+                f"under create_graph=True (math.exp(x)?): "
                 f"nothing computed with math can be differentiated again. Use Value operations (x.exp(), x * y), "
                 f"or mark backward @once_differentiable"
             )
@@ -539,7 +540,8 @@ def _as_float(data: object) -> float:
     try:
         return float(data)
     except OverflowError:  # an int beyond float range, 10**400 say
-        raise OverflowError(f"Value: {_short_repr(data)} is too large for a float (the largest is about 1.8e308)") from None
+        raise OverflowError(f"Value: {_short_repr(data)} is too large for a float "
+                            "(the largest is about 1.8e308)") from None
 
 
 def _short_repr(x: object) -> str:
@@ -629,9 +631,10 @@ def _interior_order(root: Value) -> list[Value]:
     marker, then its interior inputs; when the marker comes back off the stack, everything pushed above
     it -- the node's inputs and theirs -- is finished, so the node is appended. A unary or binary node's
     first input is expanded at once instead of being pushed and popped: a chain takes a third fewer stack
-    operations (the whole walk 20% less time on a 20,000-op chain). Leaves are skipped: they need no visiting, and most edges (weights) end at leaves. A
-    node is marked seen when expanded, not when pushed, so a node pushed early but used again by a later
-    consumer is expanded then and finished before that consumer.
+    operations (the whole walk 20% less time on a 20,000-op chain). Leaves are skipped: they need no
+    visiting, and most edges (weights) end at leaves. A node is marked seen when expanded, not when pushed,
+    so a node pushed early but used again by a later consumer is expanded then and finished before that
+    consumer.
 
     Inputs are filtered in C (``filter`` over a tuple), not one by one in Python: this walk, not the
     backward rules, used to be most of ``backward()``. And ``dot`` nodes share their tuples: a layer hands
@@ -751,7 +754,8 @@ class _Zero:
 _ZERO = _Zero()
 
 
-def gradients(roots: Sequence[Value], seeds: Sequence[float | Value], create_graph: bool) -> dict[int, tuple[Value, object]]:
+def gradients(roots: Sequence[Value], seeds: Sequence[float | Value],
+              create_graph: bool) -> dict[int, tuple[Value, object]]:
     """d(Σ seedᵢ·rootᵢ)/d node for every node the roots depend on: ``{id(node): (node, grad)}``, touching no
     ``.grad``. What ``autograd.grad`` returns and what ``backward()`` writes when it does more than the plain
     first-order pass. Under ``create_graph`` the gradients are Values in a graph (the rules run lifted)."""
@@ -804,9 +808,7 @@ def _backward_general(root: Value, gradient: object, create_graph: bool) -> None
     with set_grad_enabled(create_graph):
         grads = gradients((root,), (seed,), create_graph)
         for node, g in grads.values():
-            if node._op:
-                node.grad = g
-            elif type(node.grad) is float and node.grad == 0.0:
+            if node._op or (type(node.grad) is float and node.grad == 0.0):
                 node.grad = g
             else:
                 node.grad = node.grad + g

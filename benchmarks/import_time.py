@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         diff_ms.append(lib_ms[-1] - numpy_ms[-1])  # paired within the round
         inside_ms.append(in_process_ms())
     how = "compiling from source each time" if args.no_cache else "bytecode cached"
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {args.rounds} rounds, fresh interpreters, {how}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load}, {args.rounds} rounds, fresh interpreters, {how}")
     print(f"  python -c 'import numpy'            {stats(numpy_ms)}")
     print(f"  python -c 'import autograd, nn'     {stats(lib_ms)}")
     print(f"  difference (paired per round)       {stats(diff_ms)}")

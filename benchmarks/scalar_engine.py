@@ -77,7 +77,7 @@ class Tape:
     def _out(self, x: float, op: tuple) -> int:
         val = self.val
         val.append(x)
-        self.ops.append(op + (len(val) - 1,))
+        self.ops.append((*op, len(val) - 1))
         return len(val) - 1
 
     def add(self, a: int, b: int) -> int:
@@ -105,7 +105,7 @@ class Tape:
 
     def dot(self, ws: tuple[int, ...], xs: tuple[int, ...], b: int) -> int:
         get = self.val.__getitem__
-        return self._out(self.val[b] + sum(map(mul, map(get, ws), map(get, xs))), (DOT, ws + (b,), xs))
+        return self._out(self.val[b] + sum(map(mul, map(get, ws), map(get, xs))), (DOT, (*ws, b), xs))
 
     def backward(self, root: int) -> None:
         val = self.val
@@ -334,7 +334,7 @@ class ClassicNeuron:
         return act.relu() if self.nonlin else act
 
     def parameters(self):
-        return self.w + [self.b]
+        return [*self.w, self.b]
 
 
 class ClassicMLP:

@@ -41,7 +41,8 @@ def _check_input_dtype(x: Tensor, weight: Tensor, who: str) -> None:
     them too; silently computing a float32 layer in float64 would be slower and hide the mistake)."""
     want, got = weight.data.dtype, x.data.dtype
     if got != want:
-        how = {"float32": "x.float() / Tensor(x, dtype=np.float32)", "float64": "x.double() / Tensor(x, dtype=np.float64)"}
+        how = {"float32": "x.float() / Tensor(x, dtype=np.float32)",
+               "float64": "x.double() / Tensor(x, dtype=np.float64)"}
         raise TypeError(
             f"expected {want} input for {who}, got {got}; convert with {how.get(want.name, f'x.to(np.{want.name})')}"
         )
@@ -194,7 +195,8 @@ def _class_indices(targets: object, n: int, classes: int) -> np.ndarray:
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
     if t.shape != (n,):
-        raise ValueError(f"cross_entropy: targets of shape {t.shape} do not match a batch of {n} (logits ({n}, {classes}))")
+        raise ValueError(f"cross_entropy: targets of shape {t.shape} do not match a batch of {n} "
+                         f"(logits ({n}, {classes}))")
     # One reduction: read as unsigned, a negative label is a huge number, so max < classes checks both ends.
     if n and (t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")).max() >= classes:
         lo, hi = t.min(), t.max()

@@ -17,8 +17,8 @@ How it shows itself. In Jupyter, one output (an IPython display handle), shown w
 replaced in place by each redraw: an SVG chart (``nn.svg_chart``) with a text/plain line beside it, so a saved,
 executed notebook shows the final state without a kernel, and the output never grows with the number of steps.
 At the end of each cell that updated it, the latest state is drawn once more, so the stored picture is the
-final one even without ``close()``. Outside Jupyter (a script, a terminal, IPython without a kernel) it prints one line at most
-every ``text_interval`` seconds, one line per epoch, and one at ``close()``.
+final one even without ``close()``. Outside Jupyter (a script, a terminal, IPython without a kernel) it prints
+one line at most every ``text_interval`` seconds, one line per epoch, and one at ``close()``.
 
 Why display handles and not a library: ipywidgets' state is not kept in a saved notebook (a reader without a
 kernel sees no plot); livelossplot clears the output and draws a new one with matplotlib each time; fastprogress
@@ -242,7 +242,8 @@ class LiveView:
 
     def _epoch_line(self) -> str:
         steps, metrics = self.epochs[-1]
-        return f"epoch {len(self.epochs):>3} (step {steps})  " + "  ".join(_metric_text(n, v) for n, v in metrics.items())
+        metric_text = "  ".join(_metric_text(n, v) for n, v in metrics.items())
+        return f"epoch {len(self.epochs):>3} (step {steps})  {metric_text}"
 
     # -- drawing -------------------------------------------------------------------------------------
 

@@ -133,7 +133,8 @@ class Module:
         ``remove()`` unregisters the hook.
         """
         if not callable(hook):
-            raise TypeError(f"register_forward_hook needs a callable hook(module, inputs, output), got {type(hook).__name__}")
+            raise TypeError(f"register_forward_hook needs a callable hook(module, inputs, output), "
+                            f"got {type(hook).__name__}")
         hooks = self.__dict__.get("_forward_hooks")
         if hooks is None:
             hooks = {}

@@ -21,9 +21,9 @@ Subnormal guard. A float32 moment buffer whose gradient is zero (a weight readin
 always black) decays geometrically, and after a few hundred steps reaches subnormal numbers (below
 ``np.finfo(float32).tiny`` ≈ 1.2e-38): without the guard, ~10 000 of Adam's first-moment entries are
 subnormal after two epochs of Fashion-MNIST. Many x86 CPUs handle those in microcode, so ops touching
-the buffer can slow down (a ~25% slower epoch was measured on one machine; it depends on the CPU). Every K ≤ ``_FLUSH_EVERY`` steps
-we zero the entries small enough to go subnormal before the next flush under pure decay
-(|b| < tiny / βᴷ ≤ 1e-26 in float32), so a decaying buffer never holds one. Such values are ~20 orders
+the buffer can slow down (a ~25% slower epoch was measured on one machine; it depends on the CPU).
+Every K ≤ ``_FLUSH_EVERY`` steps we zero the entries small enough to go subnormal before the next flush
+under pure decay (|b| < tiny / βᴷ ≤ 1e-26 in float32), so a decaying buffer never holds one. Such values are ~20 orders
 of magnitude below any useful update, so zeroing them changes nothing measurable; the check costs two
 passes over the buffer every K steps, not every step.
 """
@@ -136,7 +136,10 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         if callable(getattr(params, "parameters", None)) or (callable(params) and not isinstance(params, Iterable)):
-            given = "the model itself" if hasattr(params, "parameters") else f"the method {getattr(params, '__name__', params)!r}"
+            if hasattr(params, "parameters"):
+                given = "the model itself"
+            else:
+                given = f"the method {getattr(params, '__name__', params)!r}"
             raise TypeError(f"{type(self).__name__} got {given}; call model.parameters(): "
                             f"{type(self).__name__}(model.parameters(), lr=...)")
         self.params: list[Parameter] = list(params)
@@ -146,7 +149,8 @@ class Optimizer:
             if not isinstance(p, (Tensor, Value)):
                 raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Tensor or Value")
             if isinstance(p, Tensor) and p.data.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__}: parameter {i} has dtype {p.data.dtype}; it must be floating point")
+                raise TypeError(f"{type(self).__name__}: parameter {i} has dtype {p.data.dtype}; "
+                                "it must be floating point")
         _check(lr >= 0.0, f"invalid learning rate lr={lr}; it must be >= 0")
         self.lr = lr
         self.steps = 0

@@ -60,7 +60,8 @@ def render(panels: list[Panel], *, header: str = "", columns: int = 2, width: in
     top = HEADER_HEIGHT if header else 0
     height = top + rows * panel_height
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-              f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">'),
+              f'viewBox="0 0 {width} {height}" '
+              'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">'),
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
     if header:
         parts.append(f'<text x="6" y="16" font-size="13" fill="{TEXT}">{_text(header)}</text>')
@@ -219,9 +220,9 @@ def _ticks(lo: float, hi: float, log: bool, count: int) -> list[float]:
         subs = (1, 2, 5) if math.log10(hi / lo) <= 2 else (1,)
         stride = max(1, (b - a) // count)
         ticks = [m * 10.0**k for k in range(a, b + 1, stride) for m in subs if lo <= m * 10.0**k <= hi]
-        if len(ticks) >= 2:
+        if ticks:  # two or more powers of ten; a lone one is still the roundest tick there is
             return ticks
-        return [float(f"{v:.2g}") for v in np.geomspace(lo, hi, 3)[[0, 2]]] if not ticks else ticks
+        return [float(f"{v:.2g}") for v in np.geomspace(lo, hi, 3)[[0, 2]]]  # no power of ten: the ends, rounded
     raw = (hi - lo) / max(count, 1)
     magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)

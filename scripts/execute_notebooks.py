@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
-from nn.serialization import atomic_write  # after the path is set
+# E402 is wrong here: this import only works once the repository root is on sys.path (the line above).
+from nn.serialization import atomic_write  # noqa: E402
 
 CELL_TIMEOUT = 300
 

@@ -1,12 +1,17 @@
-"""Shared test settings: hypothesis runs without deadlines (CI machines are shared and noisy), and the one way
-tests get PyTorch (``torch_or_skip``, or the ``torch`` fixture)."""
+"""Shared test settings and helpers: hypothesis runs without deadlines (CI machines are shared and noisy); the one
+way tests get PyTorch (``torch_or_skip``, or the ``torch`` fixture); and the worked examples several files use
+(``worked_neuron``, the hand-written ``Sigmoid``), imported with ``from conftest import ...``."""
 from __future__ import annotations
 
+import math
 import os
 from types import ModuleType
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from autograd import Function, Value
 
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 settings.load_profile("ci")
@@ -32,3 +37,31 @@ def torch_or_skip() -> ModuleType:
 def torch() -> ModuleType:
     """PyTorch for one test, with ``torch_or_skip``'s rule."""
     return torch_or_skip()
+
+
+def worked_neuron() -> tuple[Value, dict[str, Value]]:
+    """The worked neuron of notebook 01: o = tanh(x1·w1 + x2·w2 + b), with b chosen so that n = atanh(1/√2) and
+    o = 1/√2 (so every gradient is a number to check by hand). Returns o and its named values."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.0 + math.atanh(1 / math.sqrt(2)), label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
+
+
+class Sigmoid(Function):
+    """σ by hand, written once for both engines: forward gets an ndarray or a float; σ' = σ(1 − σ)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return g * s * (1 - s)

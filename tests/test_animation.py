@@ -8,28 +8,21 @@ installed.
 from __future__ import annotations
 
 import builtins
-import math
 import re
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import worked_neuron
 
 from autograd import BackwardAnimation, Value, save_animation, save_html, step_through
 from autograd.viz import palette
 
 
 def neuron() -> Value:
-    """o = tanh(x1·w1 + x2·w2 + b), with n = atanh(1/√2): 9 edges, so 10 frames."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.0 + math.atanh(1 / math.sqrt(2)), label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    """The worked neuron: 9 edges, so 10 frames."""
+    return worked_neuron()[0]
 
 
 def test_one_frame_per_step_plus_the_start_with_captions_naming_the_numbers():
@@ -62,7 +55,7 @@ def test_saved_page_is_self_contained(tmp_path: Path):
     assert 'type="range"' in page and "<script>" in page
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_animation(neuron(), tmp_path / "missing" / "x.html")
-    with pytest.raises(TypeError, match="needs a Value or Tensor .*got float"):
+    with pytest.raises(TypeError, match=r"needs a Value or Tensor .*got float"):
         save_animation(neuron().data, tmp_path / "x.html")
 
 
@@ -84,7 +77,7 @@ def test_a_hanging_dot_is_killed_and_named(tmp_path, monkeypatch):
     script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
     script.chmod(0o755)
     monkeypatch.setattr(render, "DOT", str(script))
-    with pytest.raises(RuntimeError, match="did not finish the 10 frames in 0.5 s.*timeout="):
+    with pytest.raises(RuntimeError, match=r"did not finish the 10 frames in 0\.5 s.*timeout="):
         BackwardAnimation(neuron(), timeout=0.5)
 
 
@@ -92,7 +85,7 @@ def test_too_many_steps_is_refused_with_the_count():
     x = Value(0.5)
     for _ in range(300):
         x = x.tanh()
-    with pytest.raises(ValueError, match="300 steps.*max_steps=200"):
+    with pytest.raises(ValueError, match=r"300 steps.*max_steps=200"):
         BackwardAnimation(x)
 
 

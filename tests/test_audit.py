@@ -8,9 +8,10 @@ import time
 
 import numpy as np
 import pytest
+from conftest import Sigmoid
 
 import autograd.value as value_module
-from autograd import AuditReport, Function, Tensor, Value, audit
+from autograd import AuditReport, Tensor, Value, audit
 from nn import Dropout, Linear, ReLU, Sequential
 from nn import functional as F
 
@@ -94,19 +95,6 @@ def test_float32_graphs_are_replayed_in_float64():
 # -- a wrong hand-written backward is the culprit ---------------------------------------------------------------
 
 
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * s * (1 - s)
-
-
 class WrongSigmoid(Sigmoid):
     @staticmethod
     def backward(ctx, g):
@@ -154,7 +142,7 @@ def test_the_fixed_function_passes():
 
 
 def test_a_function_is_checked_even_in_a_graph_built_outside_audit():
-    loss, lines, _ = network(WrongSigmoid)
+    loss, _, _ = network(WrongSigmoid)
     report = audit(loss())  # a root, not a function: built-in ops are not replayable, no creation lines
     assert report.culprit.op == "WrongSigmoid"
     assert report.culprit.site.lineno == WrongSigmoid.backward.__code__.co_firstlineno  # its backward, to fix
@@ -194,7 +182,8 @@ def test_report_prints_culprit_first_and_has_html():
     loss, _, _ = network(WrongSigmoid)
     report = audit(loss)
     text = str(report)
-    assert text.splitlines()[0].startswith("audit: 1 culprit(s) among 4 ops; first: 'WrongSigmoid' created at test_audit.py:")
+    assert text.splitlines()[0].startswith(
+        "audit: 1 culprit(s) among 4 ops; first: 'WrongSigmoid' created at test_audit.py:")
     assert "inherit a wrong gradient from it" in text and "backward gives" in text
     table = text[text.index("op  "):].splitlines()
     assert table[2].startswith("WrongSigmoid") and "culprit" in table[2]

@@ -23,5 +23,5 @@ def test_non_finite_floats_are_refused(text):
 
 def test_a_huge_integer_is_a_number_not_a_crash():
     assert number(int, 1)("1" + "0" * 400) == 10**400  # ints are always finite: no float conversion to overflow
-    with pytest.raises(argparse.ArgumentTypeError, match="expected an integer >= 1, got '1.5'"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"expected an integer >= 1, got '1\.5'"):
         number(int, 1)("1.5")

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 import autograd
 from autograd import Tensor
@@ -99,7 +100,7 @@ def _inputs(shapes: list[tuple[int, ...]], seed: int) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_double_backward_matches_torch(name):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours, theirs, shapes = CASES[name]
     arrays = _inputs(shapes, 10)
     xs = [Tensor(a, requires_grad=True) for a in arrays]
@@ -138,7 +139,7 @@ def test_hessian_vector_products_match_finite_differences_of_the_gradient(name):
 
 
 def test_backward_with_create_graph_gives_differentiable_grads_through_a_small_cnn():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(30)
     x, w1, w2 = rng.standard_normal((2, 1, 8, 8)), rng.standard_normal((4, 1, 3, 3)), rng.standard_normal((3, 4, 3, 3))
     X, W1, W2 = (Tensor(a, requires_grad=True) for a in (x, w1, w2))

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 import autograd
 import nn
@@ -182,7 +183,7 @@ TORCH_CONV_GRID = [  # (N, C, H, W), (O, kH, kW), stride, padding, dilation, bia
 
 @pytest.mark.parametrize("xshape,wshape,stride,padding,dilation,bias", TORCH_CONV_GRID)
 def test_conv2d_forward_and_gradients_match_torch(xshape, wshape, stride, padding, dilation, bias):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(4)
     o, kh, kw = wshape
     x = rng.standard_normal(xshape)
@@ -217,7 +218,7 @@ TORCH_POOL_GRID = [  # (N, C, H, W), kernel, stride, padding, dilation
 
 @pytest.mark.parametrize("xshape,kernel,stride,padding,dilation", TORCH_POOL_GRID)
 def test_max_pool2d_forward_and_gradient_match_torch(xshape, kernel, stride, padding, dilation):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(5)
     x = rng.standard_normal(xshape)
     x.flat[::3] = np.round(x.flat[::3])  # some ties: equal maxima in a window go to the first, in both
@@ -233,7 +234,7 @@ def test_max_pool2d_forward_and_gradient_match_torch(xshape, kernel, stride, pad
 
 
 def test_float32_stays_float32_and_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 2, 9, 9)).astype(np.float32)
     w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
@@ -419,7 +420,7 @@ def test_conv2d_module_shapes_keys_and_pytorch_init_bounds():
 
 
 def test_conv2d_module_weights_load_into_torch_unchanged_and_back():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1, rng=np.random.default_rng(11))
     theirs = torch.nn.Conv2d(3, 8, (3, 2), stride=(2, 1), padding=1)
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
@@ -432,7 +433,7 @@ def test_conv2d_module_weights_load_into_torch_unchanged_and_back():
 
 
 def test_torch_init_has_the_same_bounds_as_ours():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     torch.manual_seed(0)
     theirs = torch.nn.Conv2d(4, 64, 3)
     bound = 1 / math.sqrt(4 * 3 * 3)
@@ -556,7 +557,7 @@ def test_grouped_conv2d_gradients_match_central_differences(xshape, wshape, stri
     ((3, 6, 5, 5), (6, 1, 1), 1, 0, 1, 3, True),  # grouped 1×1 (ShuffleNet's pointwise)
 ])
 def test_grouped_conv2d_forward_and_gradients_match_torch(xshape, wshape, stride, padding, dilation, groups, bias):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(31)
     o, kh, kw = wshape
     x = rng.standard_normal(xshape)
@@ -593,7 +594,7 @@ def test_a_depthwise_conv_keeps_channels_apart():
 
 
 def test_grouped_conv2d_module_keys_shapes_and_init_as_torch():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = nn.Conv2d(6, 4, 3, 2, 1, 1, 2, rng=np.random.default_rng(33))
     assert ours.weight.shape == (4, 3, 3, 3) and list(ours.state_dict()) == ["weight", "bias"]
     bound = 1 / math.sqrt(3 * 3 * 3)  # fan_in counts one group's input channels
@@ -611,7 +612,7 @@ def test_grouped_conv2d_module_keys_shapes_and_init_as_torch():
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("widths", [(1, 1, 1, 1), (2, 0, 1, 3), (0, 3, 2, 2), (2, 1)])
 def test_pad_matches_torch_forward_and_gradient(mode, widths):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(35)
     x = rng.standard_normal((2, 3, 4, 5) if len(widths) == 4 else (3, 4, 5))  # PyTorch's shapes for each
     tx = torch.tensor(x, requires_grad=True)
@@ -641,7 +642,7 @@ def test_pad_by_hand_on_one_row():
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("padding,stride,groups", [(1, 1, 1), ((2, 1), (1, 2), 2), ("same", 1, 4)])
 def test_conv2d_padding_modes_match_torch_in_positional_order(padding_mode, padding, stride, groups):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(36)
     # PyTorch's positional order: in, out, kernel, stride, padding, dilation, groups, bias, padding_mode
     ours = nn.Conv2d(4, 4, 3, stride, padding, 1, groups, True, padding_mode, rng=rng)
@@ -697,7 +698,7 @@ UNFOLD_CASES = [  # (N, C, H, W), kernel, dilation, padding, stride
 
 @pytest.mark.parametrize("xshape,kernel,dilation,padding,stride", UNFOLD_CASES)
 def test_unfold_and_fold_match_torch_and_are_each_others_transpose(xshape, kernel, dilation, padding, stride):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(37)
     x = rng.standard_normal(xshape)
     X = Tensor(x, requires_grad=True)
@@ -774,7 +775,7 @@ STRATEGY_CASES = {
 @pytest.mark.parametrize("case", sorted(STRATEGY_CASES))
 @pytest.mark.parametrize("layout", ["batch-major", "batch-innermost", "unbatched"])
 def test_every_conv_strategy_matches_torch_in_every_layout(case, layout):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     xshape, wshape, stride, padding, dilation, groups = STRATEGY_CASES[case]
     rng = np.random.default_rng(41)
     x, w, b = rng.standard_normal(xshape), rng.standard_normal(wshape), rng.standard_normal(wshape[0])

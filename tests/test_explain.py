@@ -88,7 +88,10 @@ def random_value_graph(rng: random.Random) -> tuple[Value, list[Value]]:
     """A random graph over four leaves using every op, with fan-out, x * x and shared dot inputs."""
     leaves = [Value(rng.uniform(-1.5, 1.5), label=f"x{i}") for i in range(4)]
     pool = list(leaves)
-    pick = lambda: rng.choice(pool)
+
+    def pick() -> Value:
+        return rng.choice(pool)
+
     for _ in range(30):
         kind = rng.randrange(13)
         a, b = pick(), pick()
@@ -358,7 +361,8 @@ def test_a_user_function_is_stepped_with_its_own_backward_and_the_local_derivati
     assert a.grad == 32.0
     replayed = replay(y)
     assert a.grad == 32.0  # replay touched nothing, even though the Function's backward writes to its own inputs
-    assert [(s.consumer.op, s.local, s.contribution) for s in replayed if s.node is a] == [("*", 2.0 ** 3, 8.0), ("Cube", 12.0, 24.0)]
+    assert [(s.consumer.op, s.local, s.contribution) for s in replayed if s.node is a] == [
+        ("*", 2.0 ** 3, 8.0), ("Cube", 12.0, 24.0)]
     a.grad = 0.0
     list(backward_steps(y))
     assert a.grad == 32.0

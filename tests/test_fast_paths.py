@@ -37,7 +37,8 @@ def test_linear_relu_matches_relu_of_linear_in_value_and_gradient(shape):
 
 
 def test_linear_relu_is_one_node_with_linears_parents():
-    x, w, b = Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.zeros(4), requires_grad=True)
+    x = Tensor(np.ones((2, 3)))
+    w, b = Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.zeros(4), requires_grad=True)
     y = F.linear_relu(x, w, b)
     assert y.op == "linear_relu" and y.inputs == (x, w, b)
 

@@ -80,7 +80,7 @@ def _assert_consistent(out: Path) -> int:
     latest = out / "checkpoints" / "latest"
     if not os.path.lexists(latest):  # killed before the first config.json was committed
         assert not os.path.lexists(out / "model.npz")
-        with pytest.raises(FileNotFoundError, match="no config.json"):
+        with pytest.raises(FileNotFoundError, match=r"no config\.json"):
             runs.load_checkpoint(out)
         return -1
     config = json.loads((out / "config.json").read_text())  # through the links, as any reader opens it
@@ -156,7 +156,7 @@ def test_the_issue_s_shifted_fashion_mnist_labels_in_the_cache_are_refused(tmp_p
     labels = directory / "t10k-labels-idx1-ubyte.gz"
     raw = gzip.decompress(labels.read_bytes())
     labels.write_bytes(gzip.compress(raw[:8] + raw[9:] + raw[8:9]))
-    with pytest.raises(data.ChecksumError, match="t10k-labels-idx1-ubyte.gz: SHA-256 is"):
+    with pytest.raises(data.ChecksumError, match=r"t10k-labels-idx1-ubyte\.gz: SHA-256 is"):
         data.load_fashion_mnist(download=False)
 
 
@@ -321,7 +321,7 @@ def test_a_reader_during_a_run_always_gets_a_matching_pair(tiny, tmp_path):
         proc.stdout.readline()  # epoch 1 is written
         epochs, deadline = [], time.monotonic() + 1.5
         while time.monotonic() < deadline:
-            model, config = runs.load_checkpoint(out)
+            _, config = runs.load_checkpoint(out)
             assert len(config["history"]["train_loss"]) == config["epochs_completed"] >= 1
             epochs.append(config["epochs_completed"])
     finally:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
+from conftest import Sigmoid, torch_or_skip
 
 from autograd import Function, Tensor, Value, gradcheck, no_grad
 
@@ -22,21 +24,6 @@ class Swish(Function):
     def backward(ctx, grad_out):
         x, s = ctx.saved_tensors
         return grad_out * s * (1 + x * (1 - s))
-
-
-class Sigmoid(Function):
-    """σ by hand, written once for both engines: forward gets an ndarray or a float."""
-
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * s * (1 - s)
 
 
 class Scale(Function):
@@ -81,7 +68,7 @@ def test_gradcheck_passes_a_correct_function():
 
 
 def test_matches_torch_silu():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     data = np.linspace(-4, 4, 9)
     x = x64(*data)
     Swish.apply(x).sum().backward()
@@ -161,7 +148,8 @@ def test_wrong_number_of_gradients_names_the_function_and_its_inputs():
             return g * ctx.k  # forgot the None for k
 
     y = TooFew.apply(x64(1.0), 2.0)
-    with pytest.raises(TypeError, match=r"TooFew.backward returned 1 gradient\(s\), but TooFew.forward takes 2 input\(s\) \(x, k\)"):
+    want = "TooFew.backward returned 1 gradient(s), but TooFew.forward takes 2 input(s) (x, k)"
+    with pytest.raises(TypeError, match=re.escape(want)):
         y.sum().backward()
 
 
@@ -189,7 +177,7 @@ def test_a_gradient_for_a_plain_number_is_an_error():
         def backward(ctx, g):
             return g * ctx.k, 1.0
 
-    with pytest.raises(TypeError, match="Greedy.backward returned a gradient for input 1 \\(k\\), which is a float"):
+    with pytest.raises(TypeError, match=r"Greedy\.backward returned a gradient for input 1 \(k\), which is a float"):
         Greedy.apply(x64(1.0), 2.0).sum().backward()
 
 
@@ -199,7 +187,7 @@ def test_forward_must_return_one_floating_array():
         def forward(ctx, x):
             return x, x
 
-    with pytest.raises(TypeError, match="Two.forward returned a tuple"):
+    with pytest.raises(TypeError, match=r"Two\.forward returned a tuple"):
         Two.apply(x64(1.0))
 
     class Ints(Function):
@@ -207,12 +195,12 @@ def test_forward_must_return_one_floating_array():
         def forward(ctx, x):
             return np.array([1, 2])
 
-    with pytest.raises(TypeError, match="Ints.forward returned dtype int64"):
+    with pytest.raises(TypeError, match=r"Ints\.forward returned dtype int64"):
         Ints.apply(x64(1.0))
 
 
 def test_apply_needs_tensors_or_values_but_not_both():
-    with pytest.raises(TypeError, match="Swish.apply needs at least one Tensor or Value"):
+    with pytest.raises(TypeError, match=r"Swish\.apply needs at least one Tensor or Value"):
         Swish.apply(1.0)
     with pytest.raises(TypeError, match="both Tensors and Values"):
         Scale.apply(x64(1.0), Value(2.0))
@@ -264,7 +252,8 @@ def test_value_backward_errors_name_the_function():
             return g  # one gradient for two inputs
 
     y = Pair.apply(Value(1.0), Value(2.0))
-    with pytest.raises(TypeError, match=r"Pair.backward returned 1 gradient\(s\), but Pair.forward takes 2 input\(s\) \(a, b\)"):
+    want = "Pair.backward returned 1 gradient(s), but Pair.forward takes 2 input(s) (a, b)"
+    with pytest.raises(TypeError, match=re.escape(want)):
         y.backward()
 
     class ArrayGrad(Sigmoid):
@@ -272,7 +261,8 @@ def test_value_backward_errors_name_the_function():
         def backward(ctx, g):
             return np.array([g, g])
 
-    with pytest.raises(TypeError, match="ArrayGrad.backward returned ndarray for input 0 \\(x\\); a Value's gradient is one number"):
+    want = "ArrayGrad.backward returned ndarray for input 0 (x); a Value's gradient is one number"
+    with pytest.raises(TypeError, match=re.escape(want)):
         ArrayGrad.apply(Value(1.0)).backward()
 
 
@@ -282,5 +272,6 @@ def test_value_forward_must_return_a_number():
         def forward(ctx, x):
             return np.array([x, x])
 
-    with pytest.raises(TypeError, match="Arr.forward returned a ndarray; with Value inputs forward returns one number"):
+    want = "Arr.forward returned a ndarray; with Value inputs forward returns one number"
+    with pytest.raises(TypeError, match=re.escape(want)):
         Arr.apply(Value(1.0))

@@ -223,7 +223,7 @@ def test_linear_computes_x_w_transpose_plus_b_in_one_node():
 def test_linear_gradients_match_finite_differences(bias, x_shape):
     rng = np.random.default_rng(4)
     a, wa, ba = rng.normal(size=x_shape), rng.normal(size=(2, 3)), rng.normal(size=2)
-    up = rng.normal(size=x_shape[:-1] + (2,))
+    up = rng.normal(size=(*x_shape[:-1], 2))
     x, w, b = Tensor(a, requires_grad=True), Tensor(wa, requires_grad=True), Tensor(ba, requires_grad=True)
     (F.linear(x, w, b if bias else None) * Tensor(up)).sum().backward()
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 from autograd import Tensor, no_grad
 from nn import Dropout, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
@@ -86,8 +87,8 @@ def test_dropout_module_drops_in_training_and_passes_through_in_eval():
         eval_out = model(x).data
     assert not model[1].training
     assert 0.4 < (train_out == 0).mean() < 0.6
-    np.testing.assert_allclose(train_out[train_out != 0], 2 * np.broadcast_to(eval_out, train_out.shape)[train_out != 0],
-                               rtol=1e-6)
+    kept = train_out != 0
+    np.testing.assert_allclose(train_out[kept], 2 * np.broadcast_to(eval_out, train_out.shape)[kept], rtol=1e-6)
     np.testing.assert_array_equal(eval_out, x.data @ model[0].weight.data.T + model[0].bias.data)
     model.train()
     assert model[1].training
@@ -186,7 +187,7 @@ def _torch_mlp(torch):
 
 
 def test_state_dict_loads_into_torch_sequential_and_outputs_agree():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     from nn.optim import Adam
 
     ours = mlp(np.random.default_rng(10))
@@ -205,7 +206,7 @@ def test_state_dict_loads_into_torch_sequential_and_outputs_agree():
 
 
 def test_torch_state_dict_loads_into_ours_and_outputs_agree():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     torch.manual_seed(0)
     theirs = _torch_mlp(torch)
     ours = mlp()
@@ -236,7 +237,8 @@ def test_layers_take_lists_and_float32_arrays(layer):
 
 def test_linear_given_float64_names_itself_and_says_how_to_convert():
     model = Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
-    want = "expected float32 input for Linear(784→128), got float64; convert with x.float() / Tensor(x, dtype=np.float32)"
+    want = ("expected float32 input for Linear(784→128), got float64; "
+            "convert with x.float() / Tensor(x, dtype=np.float32)")
     with pytest.raises(TypeError, match=re.escape(want)):
         model(np.zeros((2, 784)))
     with pytest.raises(TypeError, match=re.escape("Linear(784→128), got uint8")):

@@ -249,8 +249,9 @@ def test_in_a_kernel_one_output_is_updated_in_place_and_keeps_the_final_state(mo
     assert [o.output_type for o in outputs] == ["display_data"], outputs  # one output, however many steps
     sent = [(kind, shown) for cell, kind, shown in client.messages if kind.endswith("display_data")]
     assert [kind for kind, _ in sent] == ["display_data"] + ["update_display_data"] * (len(sent) - 1)
-    # Redraws follow the steps: shown empty where it is made, drawn at step 1, then at most one per 0.05 s (more apart on a busy machine: a
-    # redraw may take at most 1% of the time), the last step drawn at the first cell's end and again at close().
+    # Redraws follow the steps: shown empty where it is made, drawn at step 1, then at most one per 0.05 s (more
+    # apart on a busy machine: a redraw may take at most 1% of the time), the last step drawn at the first cell's
+    # end and again at close().
     drawn = [int(shown.split(" ·")[0].removeprefix("step ")) for _, shown in sent]
     assert drawn[:2] == [0, 1] and 40 in drawn and drawn[-1] == 50 and drawn == sorted(drawn)
     assert len(sent) < 40  # not one message per step

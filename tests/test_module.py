@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 from autograd import Tensor, Value
 from nn import MLP, Linear, Module, ModuleDict, ModuleList, Neuron, ReLU, Sequential, Tanh
@@ -121,12 +122,12 @@ def test_module_list_and_dict_name_children_appended_later():
     assert "a" in net.heads and len(net.heads) == 2 and [k for k, _ in net.heads.items()] == ["a", "b"]
     with pytest.raises(TypeError, match="not a Module"):
         net.blocks.append(Value(1.0))
-    with pytest.raises(KeyError, match="without '.'"):
+    with pytest.raises(KeyError, match=r"without '\.'"):
         net.heads["x.y"] = Linear(1, 1)
 
 
 def test_module_list_state_dict_matches_torch_module_list():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = ModuleList([Linear(2, 3), ReLU(), Linear(3, 1)])
     theirs = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1)])
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -134,7 +135,7 @@ def test_module_list_state_dict_matches_torch_module_list():
 
 
 def test_named_modules_matches_torch_names():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = Sequential(Sequential(Linear(2, 3), ReLU()), Linear(3, 1))
     theirs = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()), torch.nn.Linear(3, 1))
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 from autograd import Tensor, Value
 from nn.optim import SGD, Adam, AdamW
@@ -278,7 +279,7 @@ def test_moment_buffers_fed_zero_gradients_never_hold_subnormals(make):
     (AdamW, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
 ])
 def test_matches_torch_optim_over_many_steps(ours, theirs, kwargs):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(0)
     init = rng.normal(size=(3, 4))
     grads = rng.normal(size=(70, 3, 4))  # past one subnormal flush (every ≤ 64 steps)
@@ -294,7 +295,7 @@ def test_matches_torch_optim_over_many_steps(ours, theirs, kwargs):
 
 
 def test_adam_state_names_say_what_the_numbers_are_and_relate_to_torchs():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(2)
     p = Tensor(rng.normal(size=5), requires_grad=True)
     tp = torch.tensor(p.data.copy(), requires_grad=True)
@@ -326,7 +327,7 @@ SHAPES = [(250, 400), (10,), (300,), (20000,), (5, 3), (7,)]
     (AdamW, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
 ])
 def test_many_parameters_match_torch_including_steps_where_some_have_no_gradient(ours, theirs, kwargs):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(1)
     inits = [rng.normal(size=s) for s in SHAPES]
     ps = [Tensor(a.copy(), requires_grad=True) for a in inits]
@@ -380,7 +381,7 @@ def test_tensor_and_value_parameters_in_one_optimizer():
 
 
 def test_a_float32_model_trained_with_adam_matches_torch_to_float32_rounding():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(2)
     inits = [rng.normal(size=s).astype(np.float32) for s in [(128, 784), (128,), (10, 128), (10,)]]
     ps = [Tensor(a.copy(), requires_grad=True) for a in inits]

@@ -70,7 +70,8 @@ def test_the_training_command_without_its_extra_says_what_to_install_in_one_line
         raise SystemExit(command.main(["--epochs", "1"]))
     """)
     assert done.returncode == 2
-    assert done.stderr.strip() == "python -m nn.train needs tqdm, which is not installed: pip install backproplab[train]"
+    assert done.stderr.strip() == ("python -m nn.train needs tqdm, which is not installed: "
+                                   "pip install backproplab[train]")
 
 
 def test_ctrl_c_while_the_command_is_still_loading_is_one_line_and_exit_130(tmp_path):

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 import autograd
 import nn
@@ -35,7 +36,7 @@ def numeric_grad(f, x: np.ndarray, g: np.ndarray, h: float = 1e-6) -> np.ndarray
 def against_torch(ours, theirs, x: np.ndarray, seed: int = 0):
     """Run ``ours`` on a Tensor and ``theirs`` on a torch tensor of ``x`` (float64), backward the same random g;
     return (our output, our grad, their output, their grad) as arrays."""
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     tx = torch.tensor(x, requires_grad=True)
     ty = theirs(tx)
     g = np.random.default_rng(seed).standard_normal(tuple(ty.shape))
@@ -61,7 +62,7 @@ MAX_GRID = [  # (N, C, H, W), kernel, stride, padding, dilation, ceil_mode
 
 @pytest.mark.parametrize("xshape,kernel,stride,padding,dilation,ceil_mode", MAX_GRID)
 def test_max_pool2d_ceil_mode_and_indices_match_torch(xshape, kernel, stride, padding, dilation, ceil_mode):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.random.default_rng(1).standard_normal(xshape)
     x.flat[::4] = np.round(x.flat[::4])  # ties: the first maximum wins in both
     args = (kernel, stride, padding, dilation, ceil_mode)
@@ -90,7 +91,7 @@ def test_ceil_mode_by_hand():
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.int8])
 def test_integer_max_pooling_matches_torch(dtype):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.random.default_rng(2).integers(0 if dtype == np.uint8 else -100, 100, (2, 3, 7, 6)).astype(dtype)
     y, i = F.max_pool2d(Tensor(x), 3, 2, 1, 1, True, True)
     ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, 1, True, True)
@@ -100,7 +101,7 @@ def test_integer_max_pooling_matches_torch(dtype):
 
 
 def test_a_window_of_minus_infinity_points_at_its_first_pixel_inside_as_torch():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.full((1, 1, 3, 3), -np.inf)
     x[0, 0, 2, 2] = 1.0
     _, i = F.max_pool2d(Tensor(x), 3, 1, 1, return_indices=True)
@@ -134,7 +135,7 @@ def test_max_pool2d_positional_order_is_torch_s_for_function_and_module():
     ((1, 2, 7, 7), 3, 2, 1, (1, 2, 7, 7)),  # a full shape: its last two entries count
 ])
 def test_max_unpool2d_matches_torch_and_inverts_the_pool_on_its_maxima(xshape, kernel, stride, padding, output_size):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.random.default_rng(4).standard_normal(xshape)
     pooled, idx = F.max_pool2d(Tensor(x), kernel, stride, padding, return_indices=True)
     _, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), kernel, stride, padding, return_indices=True)
@@ -154,7 +155,7 @@ def test_max_unpool2d_matches_torch_and_inverts_the_pool_on_its_maxima(xshape, k
 
 
 def test_max_unpool2d_with_a_repeated_index_keeps_one_value_and_reads_g_back_for_each_as_torch():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
     idx = np.zeros((1, 1, 2, 2), np.int64)  # all four values aimed at output pixel 0
     y, gx, ty, tgx = against_torch(lambda t: F.max_unpool2d(t, idx, 2),
@@ -193,7 +194,7 @@ AVG_GRID = [  # (N, C, H, W), kernel, stride, padding, ceil_mode, count_include_
 
 @pytest.mark.parametrize("xshape,kernel,stride,padding,ceil_mode,count_include_pad,divisor", AVG_GRID)
 def test_avg_pool2d_matches_torch(xshape, kernel, stride, padding, ceil_mode, count_include_pad, divisor):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor)
     x = np.random.default_rng(6).standard_normal(xshape)
     y, gx, ty, tgx = against_torch(lambda t: F.avg_pool2d(t, *args),
@@ -240,7 +241,7 @@ def test_avg_pool2d_by_hand_with_and_without_the_padding_counted():
     ((1, 1, 3, 4), (5, 6)),  # larger than the input: windows repeat pixels
 ])
 def test_adaptive_avg_pool2d_matches_torch(xshape, output_size):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = np.random.default_rng(8).standard_normal(xshape)
     y, gx, ty, tgx = against_torch(lambda t: F.adaptive_avg_pool2d(t, output_size),
                                    lambda t: torch.nn.functional.adaptive_avg_pool2d(t, output_size), x)

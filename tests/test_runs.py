@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,8 @@ def test_claim_out_refuses_an_explicit_out_in_use_and_moves_the_default_on(tmp_p
     with pytest.raises(runs.RunDirError, match="is in use by another run"):
         runs.claim_out(out, "mnist", force=True)  # --force replaces a finished run, never a running one
     second, note, _, second_lock = runs.claim_out(None, "mnist", force=False)
-    assert second == Path("runs/mnist-2") and note == "runs/mnist is in use by another run; writing this one to runs/mnist-2"
+    assert second == Path("runs/mnist-2")
+    assert note == "runs/mnist is in use by another run; writing this one to runs/mnist-2"
     lock.release()
     second_lock.release()
 
@@ -188,7 +190,8 @@ def test_load_checkpoint_refuses_an_oversized_config_and_a_link_out_of_the_run(r
     latest = run_dir / "checkpoints" / "latest"
     latest.unlink()
     latest.symlink_to("../../elsewhere")
-    with pytest.raises(ValueError, match="points to '../../elsewhere'; nn.train points it to an epoch-N directory"):
+    want = "points to '../../elsewhere'; nn.train points it to an epoch-N directory"
+    with pytest.raises(ValueError, match=re.escape(want)):
         runs.load_checkpoint(run_dir)
 
 

@@ -305,7 +305,7 @@ def test_save_into_a_missing_directory_names_the_target_not_the_temporary_file(t
 
 
 def test_save_rejects_object_arrays_non_string_keys_and_modules(tmp_path):
-    with pytest.raises(TypeError, match="'w'.*object"):
+    with pytest.raises(TypeError, match=r"'w'.*object"):
         nn.save({"w": np.array([{"a": 1}], dtype=object)}, tmp_path / "m.npz")
     with pytest.raises(TypeError, match="keys must be non-empty strings"):
         nn.save({0: np.ones(1)}, tmp_path / "m.npz")

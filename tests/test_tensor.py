@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -604,7 +605,7 @@ def test_unbroadcast_sums_prepended_and_stretched_axes():
 
 
 def test_composite_expression_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     rng = np.random.default_rng(7)
     xs = rng.standard_normal((4, 5))
     ws = rng.standard_normal((5, 3))

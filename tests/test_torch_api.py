@@ -10,13 +10,14 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 from autograd import Tensor, Value, no_grad
 from autograd.tensor import result_type
 from nn import Linear
 from nn import functional as F
 
-torch = pytest.importorskip("torch")
+torch = torch_or_skip()
 
 RNG = np.random.default_rng(8)
 
@@ -209,7 +210,8 @@ OPERANDS = ([("dim", d) for d in DTYPES] + [("0-d", d) for d in DTYPES]
             + [("python", p) for p in ("bool", "int", "float")])
 
 
-@pytest.mark.parametrize("left, right", [(a, b) for a, b in itertools.product(OPERANDS, OPERANDS) if "python" not in (a[0], b[0]) or a[0] != b[0]])
+@pytest.mark.parametrize("left, right", [(a, b) for a, b in itertools.product(OPERANDS, OPERANDS)
+                                         if "python" not in (a[0], b[0]) or a[0] != b[0]])
 def test_result_dtypes_match_torch_result_type(left, right):
     (a, ta), (b, tb) = operand(*left), operand(*right)
     want = np.dtype(str(torch.result_type(ta, tb)).removeprefix("torch."))
@@ -228,7 +230,8 @@ def test_float_ops_on_integer_tensors_give_torchs_dtype(name, dtype):
 def test_integer_powers_and_sums_keep_torchs_dtypes():
     arr = np.array([1, 2, 3])
     ti = torch.from_numpy(arr.copy())
-    for call in (lambda t: t**2, lambda t: 2**t, lambda t: t**0.5, lambda t: 2.0**t, lambda t: t.sum(), lambda t: t.sum(0)):
+    for call in (lambda t: t**2, lambda t: 2**t, lambda t: t**0.5, lambda t: 2.0**t,
+                 lambda t: t.sum(), lambda t: t.sum(0)):
         agree(call(Tensor(arr)), call(ti))
 
 
@@ -277,8 +280,9 @@ def test_float64_input_into_a_float32_linear_is_refused_by_both():
 def test_losses_with_mixed_dtypes_promote_as_torch_does():
     a32 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
     target = np.array([1.0, 0.0, 0.25])
-    for ours_fn, torch_fn in ((F.mse_loss, torch.nn.functional.mse_loss),
-                              (F.binary_cross_entropy_with_logits, torch.nn.functional.binary_cross_entropy_with_logits)):
+    tf = torch.nn.functional
+    for ours_fn, torch_fn in ((F.mse_loss, tf.mse_loss),
+                              (F.binary_cross_entropy_with_logits, tf.binary_cross_entropy_with_logits)):
         x, tx = Tensor(a32.copy(), requires_grad=True), torch.tensor(a32, requires_grad=True)
         ours, theirs = ours_fn(x, target), torch_fn(tx, torch.tensor(target))
         assert ours.dtype == np.float64 and theirs.dtype == torch.float64
@@ -300,7 +304,8 @@ def test_losses_with_mixed_dtypes_promote_as_torch_does():
 )
 def test_value_division_subtraction_and_number_powers_match_torch(build):
     a, b = Value(1.3), Value(-0.7)
-    ta, tb = torch.tensor(1.3, dtype=torch.float64, requires_grad=True), torch.tensor(-0.7, dtype=torch.float64, requires_grad=True)
+    ta = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(-0.7, dtype=torch.float64, requires_grad=True)
     out, tout = build(a, b), build(ta, tb)
     out.backward()
     tout.backward()

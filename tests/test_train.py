@@ -19,11 +19,11 @@ import pytest
 import nn
 from autograd import is_grad_enabled
 from nn import data
-from nn.train import command as train
 from nn.gradflow import GradientFlow
 from nn.layers import Dropout, Linear, Sequential
 from nn.module import Module
 from nn.optim import SGD
+from nn.train import command as train
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -429,7 +429,7 @@ def test_ctrl_c_after_the_first_epoch_keeps_it_and_exits_130(tiny_data, tmp_path
     proc = subprocess.Popen(
         [sys.executable, "-m", "nn.train", *_args(tiny_data, out, "--epochs", "100000")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path,
-        preexec_fn=_sigint_default,  # noqa: PLW1509 - no other thread runs while this test starts the child
+        preexec_fn=_sigint_default,
     )
     try:
         first = [proc.stdout.readline() for _ in range(2)]  # the header, then epoch 1
@@ -568,8 +568,9 @@ def test_plot_title_names_every_non_default_option_that_changes_the_result():
     title = train.plot_title(train.parse_args(
         ["--limit", "200", "--optimizer", "sgd", "--seed", "3", "--epochs", "5", "--batch-size", "64",
          "--lr-schedule", "constant", "--hidden", "32", "--threads", "1", "--out", "x"]))
+    # sgd's default lr is not named; --threads and --out have no effect on the result
     assert title == ("fashion-mnist, MLP 784-32-10   --epochs 5 --batch-size 64 --optimizer sgd "
-                     "--lr-schedule constant --seed 3 --limit 200")  # sgd's default lr: not named; threads, out: no effect
+                     "--lr-schedule constant --seed 3 --limit 200")
     assert "--lr 0.5" in train.plot_title(train.parse_args(["--optimizer", "sgd", "--lr", "0.5"]))
     assert "--lr 0.01" in train.plot_title(train.parse_args(["--lr", "0.01"]))
 
@@ -628,7 +629,7 @@ def test_progress_bar_comes_from_tqdm_auto(tiny_data, tmp_path, monkeypatch):
 
 def test_load_checkpoint_of_a_run_without_a_finished_epoch_says_so(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"status": "interrupted before the first step"}))
-    with pytest.raises(FileNotFoundError, match="before its first epoch finished.*interrupted before the first step"):
+    with pytest.raises(FileNotFoundError, match=r"before its first epoch finished.*interrupted before the first step"):
         train.load_checkpoint(tmp_path)
 
 
@@ -718,7 +719,7 @@ def test_train_function_raises_the_commands_message_instead_of_exiting(options, 
 
 
 def test_train_function_refuses_an_unknown_option_and_a_run_it_would_overwrite(tiny_data, tmp_path, capsys):
-    with pytest.raises(TypeError, match="no option 'epoch'.*epochs"):
+    with pytest.raises(TypeError, match=r"no option 'epoch'.*epochs"):
         nn.train(epoch=2)
     out = tmp_path / "run"
     nn.train(**_keywords(_args(tiny_data, out)))

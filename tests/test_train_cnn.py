@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import torch_or_skip
 
 import nn
 from autograd import Tensor, no_grad
@@ -91,7 +92,7 @@ def test_build_cnn_has_torch_keys_and_shapes_and_computes_relu_pool_in_either_or
 
 
 def test_build_cnn_loads_into_the_same_torch_network():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = train.build_cnn([4, 8], [16], np.random.default_rng(1))
     tnn = torch.nn
     theirs = tnn.Sequential(
@@ -159,7 +160,7 @@ def test_resnet_defaults_and_description():
 
 
 def test_build_resnet_has_torch_keys_and_matches_the_same_torch_network_in_both_modes():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ours = train.build_resnet([4, 8], np.random.default_rng(3))
     tnn = torch.nn
 

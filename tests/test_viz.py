@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import worked_neuron
 
 from autograd import Tensor, Value, draw_dot, mark_parameter
 from autograd.viz import budget, palette
@@ -64,6 +65,11 @@ def box(dot, name: str) -> str:
     return label
 
 
+def colour(label: str) -> str:
+    """The border colour of a value's box (its role)."""
+    return re.search(r'color="([^"]+)"', label).group(1)
+
+
 def grad_cell(label: str) -> tuple[str, str | None]:
     """(text, bgcolor) of a value's grad cell."""
     m = re.search(r'<td(?: width="\d+")?(?: bgcolor="([^"]+)")?>(grad (?:[^<]|<br/>)*)</td>', label)
@@ -72,15 +78,7 @@ def grad_cell(label: str) -> tuple[str, str | None]:
 
 
 def neuron():
-    """o = tanh(x1·w1 + x2·w2 + b), with b chosen so that n = atanh(1/√2) and o = 1/√2."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.0 + math.atanh(1 / math.sqrt(2)), label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
+    return worked_neuron()
 
 
 def key_of(dot, node) -> str:
@@ -134,7 +132,8 @@ def test_grad_colour_is_signed_on_a_log_scale_and_zero_and_unknown_are_distinct(
     assert grad_cell(box(dot, "w2"))[1] == palette.ZERO
     w1 = grad_cell(box(dot, "w1"))[1]  # log10(1) is 63% of the way from log10(0.5) to log10(1.5)
     t = (math.log10(1) - math.log10(0.5)) / (math.log10(1.5) - math.log10(0.5))
-    assert w1 == "#{:02x}{:02x}{:02x}".format(*(round(a + (b - a) * t) for a, b in zip((0xFD, 0xE4, 0xD6), (0xD6, 0x60, 0x4D))))
+    low, high = (0xFD, 0xE4, 0xD6), (0xD6, 0x60, 0x4D)
+    assert w1 == "#{:02x}{:02x}{:02x}".format(*(round(a + (b - a) * t) for a, b in zip(low, high)))
     assert palette.ZERO != palette.UNKNOWN
 
 
@@ -174,7 +173,6 @@ def test_every_number_in_the_key_is_one_some_box_shows_and_none_repeats():
 
 
 def test_roles_come_from_ownership_never_from_spelling():
-    colour = lambda label: re.search(r'color="([^"]+)"', label).group(1)
     for name in ("w", "w1", "weight", "W1", "w_l1", "b", "b1", "bias", "x"):
         leaf = Value(2.0, label=name)
         dot = draw_dot(leaf * 3.0)
@@ -204,7 +202,6 @@ def test_roles_are_drawn_as_borders():
     mark_parameter(v["w1"])
     c = Value(2.0)  # an unlabelled leaf: still one the user made
     dot = draw_dot(o * c * 3.0)
-    colour = lambda label: re.search(r'color="([^"]+)"', label).group(1)
     assert colour(box(dot, "x1")) == palette.ROLE_STYLE["leaf (trainable)"][0]
     assert colour(box(dot, "w1")) == palette.ROLE_STYLE["parameter"][0]
     assert colour(box(dot, "o")) == palette.ROLE_STYLE["intermediate"][0]
@@ -396,7 +393,8 @@ def test_an_mlp_over_a_dataset_collapses_to_one_box_per_layer_with_gradient_stat
     boxes = [text(label) for label in values(dot).values()]
     assert len(boxes) < 30, boxes  # from 7,600 values
     layers = {b[0]: b for b in boxes if b[0].startswith("layers.")}
-    assert set(layers) == {"layers.0\nLayer(2→16), relu", "layers.1\nLayer(16→16), relu", "layers.2\nLayer(16→1), linear"}
+    assert set(layers) == {"layers.0\nLayer(2→16), relu", "layers.1\nLayer(16→16), relu",
+                           "layers.2\nLayer(16→1), linear"}
     first = layers["layers.0\nLayer(2→16), relu"]  # a long title on two lines: the box stays narrow
     assert "1,600 relu, 1,600 dot ops" in first or "1,600 dot, 1,600 relu ops" in first
     assert "48 parameters" in first

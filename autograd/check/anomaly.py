@@ -115,7 +115,9 @@ def _bad(arr: np.ndarray) -> str:
     """'-inf (3 of 640 elements)' or 'nan'."""
     if arr.size == 1:
         return repr(float(arr.reshape(-1)[0]))
-    kinds = [k for k, n in (("nan", np.isnan(arr).sum()), ("inf", np.isposinf(arr).sum()), ("-inf", np.isneginf(arr).sum())) if n]
+    kinds = [k for k, n in (("nan", np.isnan(arr).sum()),
+                            ("inf", np.isposinf(arr).sum()),
+                            ("-inf", np.isneginf(arr).sum())) if n]
     count = int((~np.isfinite(arr)).sum())
     return f"{'/'.join(kinds)} ({count} of {arr.size} elements)"
 

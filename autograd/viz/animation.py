@@ -50,8 +50,9 @@ class BackwardAnimation:
         self.steps: list[Step] = replay(root)
         if len(self.steps) > max_steps:
             raise ValueError(
-                f"step-through: the backward pass of this graph has {len(self.steps)} steps (one per edge), more than "
-                f"max_steps={max_steps}; step through a smaller graph (one data point, a small layer) or raise max_steps")
+                f"step-through: the backward pass of this graph has {len(self.steps)} steps (one per edge), "
+                f"more than max_steps={max_steps}; step through a smaller graph (one data point, a small layer) "
+                "or raise max_steps")
         self.names = self.steps[0].names if self.steps else Names(root)
         widths = _widths(graph, self.steps)
         last = Drawing(graph, None, show_local, len(self.steps), None, False, widths, self.steps, names=self.names)
@@ -89,7 +90,8 @@ class BackwardAnimation:
             f'<div class="bp-controls" style="display:none;font:13px sans-serif;margin:6px 0">'
             f'<button class="bp-first">« first</button> <button class="bp-prev">◀</button> '
             f'<button class="bp-play">▶ play</button> <button class="bp-next">▶</button> '
-            f'<input class="bp-slider" type="range" min="0" max="{n}" value="0" step="1" style="width:320px;vertical-align:middle"> '
+            f'<input class="bp-slider" type="range" min="0" max="{n}" value="0" step="1" '
+            'style="width:320px;vertical-align:middle"> '
             f'<span class="bp-counter">0 / {n}</span></div>')
         strip = ("display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:8px")
         frames = f'<div class="bp-frames" style="{strip}">{"".join(figures)}</div>'
@@ -203,8 +205,12 @@ _SCRIPT = """
   function stop() { if (timer) { clearInterval(timer); timer = null; playButton.textContent = "▶ play"; } }
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
   root.querySelector(".bp-first").addEventListener("click", function () { stop(); show(0); });
-  root.querySelector(".bp-prev").addEventListener("click", function () { stop(); show(parseInt(slider.value, 10) - 1); });
-  root.querySelector(".bp-next").addEventListener("click", function () { stop(); show(parseInt(slider.value, 10) + 1); });
+  root.querySelector(".bp-prev").addEventListener("click", function () {
+    stop(); show(parseInt(slider.value, 10) - 1);
+  });
+  root.querySelector(".bp-next").addEventListener("click", function () {
+    stop(); show(parseInt(slider.value, 10) + 1);
+  });
   playButton.addEventListener("click", function () {
     if (timer) { stop(); return; }
     if (parseInt(slider.value, 10) >= last) show(0);

@@ -134,8 +134,8 @@ def cut_to_fit(drawing: Any, level: str, max_nodes: int | None, levels: list[str
         view = view_at(drawing, level, keep)
         est = estimate(drawing, view)
         if not est.problems(max_nodes) or keep <= MIN_CUT:
-            return Plan(view, level, keep if view.hidden else None, est, note(drawing, level) if level != "whole" else "",
-                        levels)
+            cut_note = note(drawing, level) if level != "whole" else ""
+            return Plan(view, level, keep if view.hidden else None, est, cut_note, levels)
         keep = max(MIN_CUT, min(keep, len(view.boxes)) * 2 // 3)
 
 

@@ -79,7 +79,8 @@ def draw_dot(
     Each input edge is drawn once per use, so ``x * x`` shows two arrows from ``x`` into ``*``.
     """
     if not all(hasattr(root, a) for a in ("data", "grad", "op", "inputs")):
-        raise TypeError(f"draw_dot needs a Value or Tensor (with .data, .grad, .op, .inputs), got {type(root).__name__}")
+        raise TypeError(f"draw_dot needs a Value or Tensor (with .data, .grad, .op, .inputs), "
+                        f"got {type(root).__name__}")
     if rankdir is not None and rankdir not in _RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {_RANKDIRS} or None, got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1):

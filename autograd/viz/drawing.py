@@ -89,7 +89,8 @@ class Drawing:
 
         steps = self.steps if self.steps is not None else replay(self.graph.nodes[0])
         if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= len(steps):
-            raise ValueError(f"draw_dot: step must be an int from 0 to {len(steps)} (the number of edges), got {step!r}")
+            raise ValueError(f"draw_dot: step must be an int from 0 to {len(steps)} (the number of edges), "
+                             f"got {step!r}")
         at = {id(self.graph.nodes[0]): seed(self.graph.nodes[0])}
         for s in steps[:step]:
             at[id(s.node)] = s.grad_after
@@ -445,7 +446,8 @@ class Drawing:
             rows.append(f'<tr><td align="left"><font point-size="14"><b>{_h(clean(caption, _CAPTION_CHARS))}</b>'
                         "</font></td></tr>")
         if self.plan.note:
-            rows.append(f'<tr><td align="left"><font point-size="10" color="#555555">{_h(self.plan.note)}</font></td></tr>')
+            rows.append(f'<tr><td align="left"><font point-size="10" color="#555555">{_h(self.plan.note)}'
+                        "</font></td></tr>")
         if legend:
             cells = ['<td>grad ‖g‖</td>' if self.tensor else '<td>grad</td>']
             for text, colour in self.key or self.key_cells():
@@ -459,7 +461,8 @@ class Drawing:
                     style = ' style="dashed"' if dashed else ""
                     roles.append(f'<td border="{width}" color="{colour}"{style}>{role}</td>')
             if self.audit is not None:
-                roles.append(f'<td border="2" color="{palette.CULPRIT}"><font color="{palette.CULPRIT}">wrong op</font></td>')
+                roles.append(f'<td border="2" color="{palette.CULPRIT}">'
+                             f'<font color="{palette.CULPRIT}">wrong op</font></td>')
                 roles.append(f'<td border="2" color="{palette.INHERITS_BORDER}" bgcolor="{palette.INHERITS_FILL}">'
                              "inherits a wrong grad</td>")
             rules = [ROLE_RULES[r] for r in summary.ROLES if r in present and r in ROLE_RULES]

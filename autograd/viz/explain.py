@@ -61,7 +61,7 @@ class Explanation:
         names = [self._name(x) for x in node.inputs]
         if op in ("+", "-", "*", "/", "@") and len(names) == 2:
             return f"{names[0]} {op} {names[1]}"
-        shown = names if len(names) <= 6 else names[:5] + [f"… {len(names) - 5} more"]
+        shown = names if len(names) <= 6 else [*names[:5], f"… {len(names) - 5} more"]
         return f"{op}({', '.join(shown)})"
 
     @property
@@ -77,8 +77,8 @@ class Explanation:
         _name, _formula = self._name, self._formula
         name = _name(self.node)
         if self.outgoing:
-            head = f"{name} = {_formula(self.node)} is the output: {name}.grad = 1. It hands each input, one line per edge:"
-            lines = [head]
+            lines = [f"{name} = {_formula(self.node)} is the output: {name}.grad = 1. "
+                     "It hands each input, one line per edge:"]
             for s in self.terms:
                 lines.append(f"  {_name(s.node):>8} ← {_grad(s.consumer_grad)} × ∂{name}/∂{_name(s.node)} "
                              f"{_local(s.local)} = {_grad(s.contribution)}")
@@ -86,17 +86,20 @@ class Explanation:
                 lines.append(f"  so {_name(inp)} receives {_grad(total)} in all from {name}")
             return "\n".join(lines + ([self.note] if self.note else []))
         n = len(self.terms)
-        lines = [f"∂{self._of}/∂{name}: the sum over the {n} edge{'s' if n != 1 else ''} from {name} into its consumers"]
+        edges = f"{n} edge{'s' if n != 1 else ''}"
+        lines = [f"∂{self._of}/∂{name}: the sum over the {edges} from {name} into its consumers"]
         for s in self.terms:
             consumer = f"{_name(s.consumer)} = {_formula(s.consumer)}"
             if tensor:
-                lines.append(f"  {consumer:<24} g {_grad(s.consumer_grad)} → rule {_local(s.local)} → {_grad(s.contribution)}")
+                lines.append(f"  {consumer:<24} g {_grad(s.consumer_grad)} → rule {_local(s.local)} "
+                             f"→ {_grad(s.contribution)}")
             else:
                 lines.append(f"  {consumer:<24} {_name(s.consumer)}.grad {_grad(s.consumer_grad)} × "
                              f"∂/∂{name} {_local(s.local)} = {_grad(s.contribution)}")
         verdict = "✓" if self.ok else "✗"
         stored = self._stored_text()
-        lines.append(f"  sum {_grad(self.total)}   {name}.grad {stored}   {verdict if self.grad is not None else ''}".rstrip())
+        shown_verdict = verdict if self.grad is not None else ""
+        lines.append(f"  sum {_grad(self.total)}   {name}.grad {stored}   {shown_verdict}".rstrip())
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -111,7 +114,8 @@ class Explanation:
         rows = []
         if self.outgoing:
             title = f"<b>{name} = {_h(_formula(self.node))}</b>, the output (grad 1), hands each input:"
-            header = "<tr><th>input</th><th>grad of " + name + "</th><th>× local ∂" + name + "/∂input</th><th>= contribution</th></tr>"
+            header = ("<tr><th>input</th><th>grad of " + name + "</th><th>× local ∂" + name + "/∂input</th>"
+                      "<th>= contribution</th></tr>")
             for s in self.terms:
                 rows.append(_row([_name(s.node), _grad(s.consumer_grad), _local(s.local), _grad(s.contribution)]))
             for inp, total in _per_input(self.terms):
@@ -126,7 +130,8 @@ class Explanation:
                                   _local(s.local), _grad(s.contribution)]))
             stored = self._stored_text()
             verdict = "" if self.grad is None else (" ✓" if self.ok else " ✗")
-            rows.append(_row(["sum", "", f"{_name(self.node)}.grad = {stored}", _grad(self.total) + verdict], bold=True))
+            rows.append(_row(["sum", "", f"{_name(self.node)}.grad = {stored}", _grad(self.total) + verdict],
+                             bold=True))
         note = f"<div style='color:#555'>{_h(self.note)}</div>" if self.note else ""
         return (f"<div>{title}<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
                 f"{header}{''.join(rows)}</table>{note}</div>")

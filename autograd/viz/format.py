@@ -63,7 +63,8 @@ def html_table(
     parts.append("</table>")
     for line in [footer] if isinstance(footer, str) else footer:
         if line:
-            parts.append(f'<div style="font-size:13px;padding:2px 0;max-width:980px">{html.escape(clean(line, 1000))}</div>')
+            parts.append('<div style="font-size:13px;padding:2px 0;max-width:980px">'
+                         f"{html.escape(clean(line, 1000))}</div>")
     return "".join(parts)
 
 

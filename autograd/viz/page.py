@@ -86,7 +86,8 @@ def page(title: str, body: str) -> str:
     """A whole HTML document around ``body``."""
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title></head>"
-            f"<body style=\"font-family:sans-serif;max-width:1000px\"><h3>{html.escape(title)}</h3>{body}</body></html>")
+            "<body style=\"font-family:sans-serif;max-width:1000px\">"
+            f"<h3>{html.escape(title)}</h3>{body}</body></html>")
 
 
 def inline_svg(svg: str, prefix: str) -> str:

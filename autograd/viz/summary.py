@@ -8,11 +8,11 @@ Three steps, each cheap enough for a graph of 100,000 values (one pass over the 
    a number an op lifted (the 2 in ``x * 2``); any other leaf is one you made: a *leaf (trainable)* when it
    gets a gradient (every ``Value``; a ``Tensor`` with ``requires_grad``), an *input* when it does not (a
    ``Tensor`` of data). The root is the *output*; the rest are *intermediate*, except in a gradient's own graph,
-   where what its backward pass computed (everything that depends on its seed) is the *backward pass*. ``nn`` modules name their
-   parameters with their ``state_dict`` names (``layers.0.neurons.3.w.1``, ``0.weight``), so the module owning
-   a parameter is its name minus the last part. An op joins a module when it mixes that module's parameters
-   with something else (a neuron's ``dot``, a ``linear``), and, in scalar graphs, the activation right after a
-   neuron's ``dot`` joins too.
+   where what its backward pass computed (everything that depends on its seed) is the *backward pass*. ``nn``
+   modules name their parameters with their ``state_dict`` names (``layers.0.neurons.3.w.1``, ``0.weight``), so
+   the module owning a parameter is its name minus the last part. An op joins a module when it mixes that
+   module's parameters with something else (a neuron's ``dot``, a ``linear``), and, in scalar graphs, the
+   activation right after a neuron's ``dot`` joins too.
 3. ``summarise``: repeated structure collapses. Members of one module become one box (``per="layer"``: for
    scalar graphs the box is a whole layer, the neurons of ``layers.0`` over every data point; ``per="neuron"``:
    one box per neuron); every other op is grouped with the ops that did the same thing to the same kinds of
@@ -289,7 +289,8 @@ def summarise(graph: Graph, role: list[str], owner: list[str | None], max_nodes:
 
 def groups(graph: Graph, role: list[str], owner: list[str | None], per: str = "layer") -> tuple[list[int], list[Any]]:
     """The group of every value (a small int) and each group's key: ``("module", prefix)``, a leaf class
-    ``("leaf", role, label, consumer's group)``, ``("root",)`` or an op signature ``(op, label, is root, input groups)``."""
+    ``("leaf", role, label, consumer's group)``, ``("root",)`` or an op signature
+    ``(op, label, is root, input groups)``."""
     by_layer = per == "layer"
     nodes, inputs, ops = graph.nodes, graph.inputs, graph.ops
     n = len(nodes)

@@ -15,9 +15,10 @@ below) is the same for all three.
 Each epoch prints the mean training loss and the test accuracy. The run directory (``--out``) holds
 ``model.npz`` (``nn.save`` of the state dict), ``config.json`` (everything needed to rebuild the model and
 repeat the run, the per-epoch history and how the run ended) and ``training.png`` (loss, accuracy and
-gradient flow), each written atomically; ``model.npz`` and ``config.json`` are links into ``checkpoints/``, switched
-together in one atomic step, so they are always from the same epoch (``runs`` explains the layout). One ``--seed`` drives every random choice (initial weights,
-batch order) through one NumPy Generator, so the same command gives the same numbers.
+gradient flow), each written atomically; ``model.npz`` and ``config.json`` are links into ``checkpoints/``,
+switched together in one atomic step, so they are always from the same epoch (``runs`` explains the layout).
+One ``--seed`` drives every random choice (initial weights, batch order) through one NumPy Generator, so the
+same command gives the same numbers.
 
 The command never lies and never loses work:
 

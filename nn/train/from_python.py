@@ -1,8 +1,9 @@
 """``nn.train(...)``: the training command called from Python, with the live view in a notebook.
 
     import nn
-    result = nn.train(epochs=5, hidden=[128], live=True)   # exactly what `python -m nn.train --epochs 5 --hidden 128` runs
-    result.model, result.history, result.out                 # the trained model, per-epoch numbers, the run directory
+    # exactly what `python -m nn.train --epochs 5 --hidden 128` runs:
+    result = nn.train(epochs=5, hidden=[128], live=True)
+    result.model, result.history, result.out   # the trained model, per-epoch numbers, the run directory
 
 Each keyword is the command's option of the same name (``batch_size`` for ``--batch-size``; ``True`` for a flag such
 as ``force``; a list for ``hidden`` and ``channels``). They become a command line that the command's own parser

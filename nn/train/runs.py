@@ -1,4 +1,4 @@
-"""The run directory of ``python -m nn.train``: choosing, locking and checking ``--out``, the checkpoint, loading it back.
+"""The run directory of ``python -m nn.train``: choosing, locking and checking ``--out``, the checkpoint, loading it.
 
 A run directory::
 
@@ -359,7 +359,7 @@ def _read_config(path: Path, directory: Path) -> dict:
     except (ValueError, RecursionError) as err:  # RecursionError: nesting deeper than the parser's stack
         raise ValueError(f"{path} is not valid JSON: {str(err)[:200]}") from None
     if not isinstance(config, dict):
-        raise ValueError(f"{path} must hold a JSON object, not a {type(config).__name__}")  # noqa: TRY004 - file content
+        raise ValueError(f"{path} must hold a JSON object, not a {type(config).__name__}")
     return config
 
 
