@@ -564,8 +564,10 @@ class Tensor:
         need_a, need_b = a.requires_grad, b.requires_grad
 
         def backward(xp, g, out, a, b):
-            q = g / b
-            return (xp.sum_to(q, a.shape) if need_a else None, xp.sum_to(-q * out, b.shape) if need_b else None)
+            # d/db as -g·(out/b), not -(g/b)·out: for 0 / 1e-320, g/b overflows to inf and inf·0 is nan, where
+            # out/b = 0 and the slope is -0.0, as PyTorch gives.
+            return (xp.sum_to(g / b, a.shape) if need_a else None,
+                    xp.sum_to(-(g * (out / b)), b.shape) if need_b else None)
 
         # d/da reads b only (x /= n reads nothing that changes); d/db also reads the output
         return _make(out, (a, b), backward, "/", Replay(Tensor.__truediv__, (a, b)), reads="all" if need_b else (1,))

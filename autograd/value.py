@@ -227,8 +227,11 @@ class Value:
     def _div_backward(out: Value) -> None:
         g, a, b = out.grad, out._a, out._b
         q = g / b.data  # read data before touching grads: a and b may be the same node (x / x)
+        # -(a/b)/b as g·(out/b), not (g/b)·out: for 0 / 1e-320, g/b overflows to inf and inf·0 is nan, where
+        # out/b = 0 and the slope is -0.0, as PyTorch gives.
+        slope = out.data / b.data
         a.grad += q
-        b.grad -= q * out.data
+        b.grad -= g * slope
 
 
     def __pow__(self, k: Number) -> Value:

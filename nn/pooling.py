@@ -176,7 +176,19 @@ def _max_and_argmax(windows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         np.maximum(arg, better * arg.dtype.type(k), out=arg)  # k grows, so the last "better" wins
         # The first np.maximum allocates the output (in the input's memory order); later ones update it in place.
         best = np.maximum(best, v, out=None if k == 1 else best)
+    if best.dtype.kind == "f":
+        _point_at_nans(windows, best, arg)
     return best, arg
+
+
+def _point_at_nans(windows: list[np.ndarray], best: np.ndarray, arg: np.ndarray) -> None:
+    """A window holding a NaN has the maximum NaN; its gradient goes to that NaN (the last one in row-major order,
+    as PyTorch's scan ``if val > max or isnan(val)`` picks), not to a number after it that compared "better" with
+    the NaN. One check over the output; the rest runs only where a NaN is."""
+    nan = np.isnan(best)
+    if nan.any():
+        for k, v in enumerate(windows):
+            arg[nan & np.isnan(v)] = k
 
 
 def _never_padding(best: np.ndarray, arg: np.ndarray, fill: float, win: Windows) -> None:

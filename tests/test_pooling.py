@@ -372,3 +372,15 @@ def test_drawings_label_every_pooling_op_and_its_rule():
                  "adaptive_avg_pool2d → 1×1", "dropout2d p=0.5", "g read back at the indices",
                  "g/n spread over each window", "Aₕᵀ·g·A_w"):
         assert text in source, text
+
+
+@pytest.mark.parametrize("where", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_a_nan_in_a_window_takes_its_gradient_as_in_pytorch(where):
+    # The NaN is the window's maximum: its gradient goes there, not to a number after it that compared "better".
+    x = np.array([[[[1.0, 5.0, 0.5, 0.25], [3.0, 2.0, 4.0, 0.0]]]])
+    x[(0, 0, *where)] = np.nan
+    torch = torch_or_skip()
+    y, gx, ty, tgx = against_torch(lambda t: F.max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2), x)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ty))
+    np.testing.assert_array_equal(gx, tgx)
+    assert gx[(0, 0, *where)] != 0

@@ -964,3 +964,12 @@ def test_numpy_meets_a_tensor_as_pytorch_code_expects():
     lt = np.array([1.0, 5.0, 0.0]) < p
     assert isinstance(lt, Tensor) and lt.data.tolist() == [False, False, True]
     assert isinstance(np.exp(p), np.ndarray)  # other NumPy functions see the numbers
+
+
+def test_a_tiny_divisor_gives_a_finite_gradient_as_pytorch():
+    a = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    b = Tensor(np.array([1e-320, 2.0]), requires_grad=True)
+    with np.errstate(over="ignore", divide="ignore"):
+        (a / b).sum().backward()
+    np.testing.assert_array_equal(b.grad, [-0.0, -0.25])
+    assert np.signbit(b.grad[0])

@@ -409,3 +409,10 @@ def test_random_graphs_match_finite_differences(program, xs):
     numeric = finite_diff(value_fn(lambda vs: build_dag(program, vs)), xs)
     for g, n in zip(grads, numeric):
         assert math.isclose(g, n, rel_tol=1e-4, abs_tol=1e-6 * max(1.0, abs(value))), (program, xs, grads, numeric)
+
+
+def test_a_tiny_divisor_gives_a_finite_gradient_not_nan():
+    # 0 / 1e-320: d/db = -(a/b)/b = -0; computed as (g/b)·out it would be inf·0 = nan (PyTorch gives -0.0)
+    a, b = Value(0.0), Value(1e-320)
+    (a / b).backward()
+    assert a.grad == math.inf and b.grad == 0.0
