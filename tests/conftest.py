@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from autograd import Function, Value
+from autograd import Function, Tensor, Value
 
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 settings.load_profile("ci")
@@ -65,3 +65,41 @@ class Sigmoid(Function):
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
         return g * s * (1 - s)
+
+
+def frozen(t: object) -> object:
+    """The numbers of a Tensor or Value as a constant (arrays and floats, at first order, as they are): what a
+    hand-written backward does wrong when it reads numbers where it should use the graph."""
+    if isinstance(t, Tensor):
+        return Tensor(t.data)
+    return Value(t.data) if isinstance(t, Value) else t
+
+
+class DetachedSigmoid(Function):
+    """σ whose backward reads the output's numbers as a constant: right at first order, wrong in its derivative
+    (the true d/dx of g·s(1 − s) has two terms in s'; this one keeps one)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return g * frozen(s) * (1 - s)
+
+
+class FrozenSeed(Function):
+    """y = x²; backward 2·x·g with g's numbers taken as a constant: right in x, wrong in the seed."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return frozen(g) * 2 * x

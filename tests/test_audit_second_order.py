@@ -8,47 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import DetachedSigmoid, FrozenSeed
 
-from autograd import Function, Tensor, Value, audit, draw_dot, grad
+from autograd import Tensor, Value, audit, draw_dot, grad
 from autograd.graph import Replay
 from nn import functional as F
-
-
-def frozen(t: object) -> object:
-    """The numbers of a Tensor or Value as a constant (arrays and floats, at first order, as they are)."""
-    if isinstance(t, Tensor):
-        return Tensor(t.data)
-    return Value(t.data) if isinstance(t, Value) else t
-
-
-class DetachedSigmoid(Function):
-    """σ whose backward reads the output's numbers as a constant in one factor: right at first order only."""
-
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * frozen(s) * (1 - s)
-
-
-class FrozenSeed(Function):
-    """y = x², backward 2x·g with g frozen: its derivative in g is wrong (0 instead of 2x)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return frozen(g) * 2 * x
-
 
 X = np.array([0.3, -1.0, 2.0])
 

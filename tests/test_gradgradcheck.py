@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import DetachedSigmoid, FrozenSeed, frozen
 from second_order_cases import OURS, TENSOR_CASES, VALUE_CASES, VALUE_OURS, Case
 
 from autograd import Function, GradcheckError, GradgradcheckReport, Tensor, Value, gradcheck, gradgradcheck
@@ -43,44 +44,6 @@ def test_every_value_op_passes_gradgradcheck(case: Case):
 
 
 # -- what it catches -------------------------------------------------------------------------------------
-
-
-def frozen(t: object) -> object:
-    """Numbers of a Tensor or Value as a constant (first-order backward passes arrays and floats: left as they are)."""
-    if isinstance(t, Tensor):
-        return Tensor(t.data)
-    return Value(t.data) if isinstance(t, Value) else t
-
-
-class DetachedSigmoid(Function):
-    """σ whose backward reads the output's numbers as a constant: right at first order, wrong in its derivative
-    (the true d/dx of g·s(1 − s) has two terms in s'; this one keeps one)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * frozen(s) * (1 - s)
-
-
-class FrozenSeed(Function):
-    """y = x²; backward 2·x·g with g's numbers taken as a constant: right in x, wrong in the seed."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return frozen(g) * 2 * x
-
 
 def test_a_backward_wrong_only_in_its_derivative_passes_gradcheck_and_fails_gradgradcheck():
     x = Tensor(np.array([-1.0, 0.3, 2.0]), requires_grad=True, label="x")
