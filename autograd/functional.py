@@ -80,17 +80,9 @@ def _tensor_grad(outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], vs: tuple[ob
                                "one-element output: pass grad_outputs (v in vᵀ·J, shaped like the output)")
         seeds.append(_seed(y, v, "grad"))
     found = tensor_gradients(outs, seeds, create_graph)
-    result: list[Tensor | None] = []
-    for i, x in enumerate(ins):
-        entry = found.get(id(x))
-        if entry is None:
-            result.append(_unused(i, allow_unused, x))
-            continue
-        g = entry[1]
-        if not isinstance(g, Tensor):  # first order: numbers, a constant (compare reads its numbers, not a .grad)
-            g = _constant(np.asarray(g, dtype=x.data.dtype))
-        result.append(g)
-    return tuple(result)
+    # First order gives numbers: returned as constants (compare reads their numbers, not a .grad).
+    return _picked(found, ins, allow_unused,
+                   lambda g, x: g if isinstance(g, Tensor) else _constant(np.asarray(g, dtype=x.data.dtype)))
 
 
 def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[object, ...], create_graph: bool,
@@ -98,15 +90,14 @@ def _value_grad(outs: tuple[Value, ...], ins: tuple[Value, ...], vs: tuple[objec
     seeds = [seed_for(v, create_graph) for v in vs]
     with enable_grad() if create_graph else no_grad():
         found = value_gradients(outs, seeds, create_graph)
-    result: list[Value | None] = []
-    for i, x in enumerate(ins):
-        entry = found.get(id(x))
-        if entry is None:
-            result.append(_unused(i, allow_unused, x))
-            continue
-        g = entry[1]
-        result.append(g if isinstance(g, Value) else _lift(g))  # first order: a constant
-    return tuple(result)
+    return _picked(found, ins, allow_unused, lambda g, x: g if isinstance(g, Value) else _lift(g))
+
+
+def _picked(found: dict[int, tuple[Node, Any]], ins: tuple[Node, ...], allow_unused: bool,
+            as_node: Callable[[Any, Node], Node]) -> tuple[Node | None, ...]:
+    """Each input's gradient from a backward pass's ``found`` (by id), as a node; None (or an error) if unused."""
+    return tuple(_unused(i, allow_unused, x) if id(x) not in found else as_node(found[id(x)][1], x)
+                 for i, x in enumerate(ins))
 
 
 def _unused(i: int, allow_unused: bool, x: Node) -> None:

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from conftest import Sigmoid
 
 import autograd
 from autograd import Function, Tensor, Value
@@ -284,19 +285,8 @@ TENSOR_CASES: list[Case] = [
 # -- the Value ops (scalars: compared with torch's 0-d tensors) -------------------------------------------
 
 
-class LibrarySigmoid(Function):
-    """σ with a backward written in library operations on the saved output: differentiable again."""
-
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        return g * s * (1 - s)
+# σ with a backward written in library operations on the saved output: differentiable again (conftest).
+LibrarySigmoid = Sigmoid
 
 
 class LibraryProduct(Function):
