@@ -117,6 +117,35 @@ def test_write_config_then_commits_build_the_layout_and_delete_older_epochs(tmp_
     assert loaded["status"] == "finished" and model.state_dict()["0.weight"][0, 0] == 2.0
 
 
+def test_clearing_a_run_killed_at_any_step_never_leaves_a_config_without_its_model(tmp_path, monkeypatch):
+    # --force clears the old run; a kill between its steps must leave either the old run whole or nothing a
+    # reader could take for a run: never config.json readable beside a missing model.npz.
+    real_unlink = Path.unlink
+    for stop_after in range(4):  # before each of its four unlinks (the rmtree after them removes what is left)
+        out = tmp_path / f"run{stop_after}"
+        out.mkdir()
+        runs.write_config(out, _config(0))
+        runs.commit_epoch(out, 1, _state(1), _config(1))
+        steps = []
+
+        def unlink(self, missing_ok=False, limit=stop_after, steps=steps):
+            if len(steps) == limit:
+                raise KeyboardInterrupt  # the kill, before this step
+            steps.append(self.name)
+            return real_unlink(self, missing_ok=missing_ok)
+
+        monkeypatch.setattr(Path, "unlink", unlink)
+        with pytest.raises(KeyboardInterrupt):
+            runs.clear_run(out)
+        monkeypatch.setattr(Path, "unlink", real_unlink)
+        if (out / "config.json").exists():  # the old run is still what readers see: whole
+            assert (out / "model.npz").exists() and runs.load_checkpoint(out)[1]["epochs_completed"] == 1
+        else:
+            assert not (out / "model.npz").exists()
+            with pytest.raises(FileNotFoundError, match=r"no config\.json"):
+                runs.load_checkpoint(out)
+
+
 def test_a_commit_that_fails_midway_leaves_the_previous_epoch_whole(tmp_path, monkeypatch):
     runs.write_config(tmp_path, _config(0))
     runs.commit_epoch(tmp_path, 1, _state(1), _config(1))

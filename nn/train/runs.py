@@ -235,7 +235,9 @@ def release(lock: RunLock | None, created: Sequence[Path]) -> None:
 
 def clear_run(out: Path) -> None:
     """Delete the run in ``out`` (``--force``): a stop in epoch 1 must not leave the old run's model beside the new
-    config."""
+    config. The commit link ``checkpoints/latest`` goes first, in one step: from then on the old run reads as
+    "nothing written" (its model.npz and config.json links dangle), never as a config without its model."""
+    (out / CHECKPOINTS / LATEST).unlink(missing_ok=True)
     for name in RUN_FILES:
         (out / name).unlink(missing_ok=True)
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
